@@ -1,0 +1,181 @@
+"""Run the whole product on one machine: web server, Celery worker and beat, sandboxes."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from users.services import first_admin_ensure
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen | None = None
+
+
+class Command(BaseCommand):
+    help = "Migrate, create the first admin, then run web, worker, beat and the sandboxes."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("SYNCADMIN_HOST", "127.0.0.1"))
+        parser.add_argument(
+            "--port", type=int, default=int(os.environ.get("SYNCADMIN_PORT", "8000"))
+        )
+        parser.add_argument(
+            "--no-sandboxes", action="store_true", help="do not start the sandboxes"
+        )
+
+    def handle(self, *args, host: str, port: int, no_sandboxes: bool, **options):
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        admin = first_admin_ensure(
+            username=os.environ.get("SYNCADMIN_ADMIN_USERNAME", "admin"),
+            email=os.environ.get("SYNCADMIN_ADMIN_EMAIL", ""),
+            password=os.environ.get("SYNCADMIN_ADMIN_PASSWORD", ""),
+        )
+        children = self._children(host=host, port=port, sandboxes=not no_sandboxes)
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
+        stop = {"signal": None}
+
+        def on_signal(signum, frame):
+            stop["signal"] = signum
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        try:
+            for child in children:
+                child.process = subprocess.Popen(child.argv, env=env)  # noqa: S603
+            url = f"http://{host}:{port}/"
+            self._wait_for_web(url, children, stop)
+            self._banner(url, admin, children)
+            exited = self._supervise(children, stop)
+        finally:
+            self._terminate(children)
+        if exited is not None:
+            raise CommandError(
+                f"{exited.name} stopped (exit code {exited.process.returncode}); "
+                "everything else was stopped too"
+            )
+
+    def _children(self, *, host: str, port: int, sandboxes: bool) -> list[Child]:
+        python = sys.executable
+        manage = str(settings.BASE_DIR / "manage.py")
+        children = [
+            Child(
+                "web",
+                [
+                    python,
+                    "-m",
+                    "gunicorn",
+                    "syncadmin.wsgi:application",
+                    "--bind",
+                    f"{host}:{port}",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "4",
+                    "--worker-class",
+                    "gthread",
+                    "--access-logfile",
+                    "-",
+                ],
+            ),
+            Child(
+                "worker",
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "syncadmin",
+                    "worker",
+                    "--loglevel",
+                    "INFO",
+                    "--concurrency",
+                    "2",
+                ],
+            ),
+            Child(
+                "beat",
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "syncadmin",
+                    "beat",
+                    "--loglevel",
+                    "INFO",
+                    "--schedule",
+                    str(settings.VAR_DIR / "celerybeat-schedule"),
+                ],
+            ),
+        ]
+        if sandboxes and importlib.util.find_spec("sandbox.runner"):
+            from sandbox.runner import runapp_argv
+
+            children.append(Child("sandboxes", runapp_argv(python=python, manage=manage)))
+        return children
+
+    def _wait_for_web(self, url: str, children: list[Child], stop: dict) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and stop["signal"] is None:
+            for child in children:
+                if child.process.poll() is not None:
+                    raise CommandError(f"{child.name} stopped while starting")
+            try:
+                with urllib.request.urlopen(url + "login/", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        if stop["signal"] is None:
+            raise CommandError(f"the web server did not answer on {url} within 60 s")
+
+    def _banner(self, url: str, admin, children: list[Child]) -> None:
+        lines = ["", "=" * 72, f"syncadmin is running: {url}", ""]
+        if admin.one_time_password:
+            lines += [
+                f"  Log in as '{admin.username}' with this one-time password (shown only now):",
+                f"      {admin.one_time_password}",
+                "  You will be asked to choose your own password.",
+            ]
+        elif admin.created:
+            lines.append(f"  Log in as '{admin.username}' with SYNCADMIN_ADMIN_PASSWORD.")
+        else:
+            lines.append("  Log in with your existing account.")
+        lines += ["", f"  Health: {url}healthz", "  Stop with Ctrl+C.", "=" * 72, ""]
+        self.stdout.write("\n".join(lines))
+        self.stdout.flush()
+
+    def _supervise(self, children: list[Child], stop: dict) -> Child | None:
+        while stop["signal"] is None:
+            for child in children:
+                if child.process.poll() is not None:
+                    return child
+            time.sleep(0.5)
+        return None
+
+    def _terminate(self, children: list[Child]) -> None:
+        running = [c for c in children if c.process and c.process.poll() is None]
+        for child in running:
+            child.process.terminate()
+        deadline = time.monotonic() + 15
+        for child in running:
+            try:
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.process.kill()

@@ -1,0 +1,47 @@
+"""Shared fixtures: personas, a real Celery worker, headless Chromium, and the skip guard."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls that the tests
+# make around it are ordinary synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytest_plugins = ["tests.fixtures.browser", "tests.fixtures.celery_worker"]
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # CI sets SYNCADMIN_NO_SKIPS=1: a run in which any test (browser, Celery, integration…)
+    # was skipped counts as a failure, because a skipped test proves nothing.
+    if os.environ.get("SYNCADMIN_NO_SKIPS") == "1" and _skipped:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line(
+                f"SYNCADMIN_NO_SKIPS: {len(_skipped)} test(s) were skipped; that fails this run:",
+                red=True,
+            )
+            for nodeid in _skipped:
+                reporter.write_line(f"  {nodeid}", red=True)
+        session.exitstatus = 1
+
+
+@pytest.fixture
+def password() -> str:
+    return "correct horse battery staple"
+
+
+@pytest.fixture
+def admin_user(django_user_model, password):
+    return django_user_model.objects.create_superuser(
+        username="alice", email="alice@example.com", password=password, first_name="Alice"
+    )

@@ -1,0 +1,100 @@
+"""The README's run command: the whole product on the embedded default, no Redis or PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def running_app(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("runapp")
+    port = free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "REDIS_URL",
+            "DATABASE_URL",
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "CELERY_TASK_DEFAULT_QUEUE",
+        }
+    }
+    env["SYNCADMIN_VAR_DIR"] = str(tmp_path / "var")
+    log = tmp_path / "runapp.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "runapp", "--port", str(port), "--no-sandboxes"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while "syncadmin is running" not in log.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"runapp did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}", log, tmp_path / "var"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.mark.celery
+def test_it_runs_the_product_on_sqlite_with_no_servers(running_app):
+    url, _log, var = running_app
+
+    assert requests.get(f"{url}/login/", timeout=10).status_code == 200
+    health = requests.get(f"{url}/healthz", timeout=30)
+    assert health.status_code == 200, health.text
+    checks = health.json()["checks"]
+    assert checks["database"] == {"ok": True, "detail": "sqlite answers"}
+    assert checks["worker"]["ok"] is True
+    assert (var / "syncadmin.sqlite3").exists()
+
+
+@pytest.mark.celery
+def test_it_prints_a_one_time_password_that_logs_in(running_app):
+    url, log, _var = running_app
+    password = re.search(r"one-time password \(shown only now\):\s+(\S+)", log.read_text()).group(1)
+
+    session = requests.Session()
+    session.get(f"{url}/login/", timeout=10)
+    response = session.post(
+        f"{url}/login/",
+        timeout=10,
+        data={
+            "username": "admin",
+            "password": password,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        headers={"Referer": f"{url}/login/"},
+    )
+
+    # Logged in, and sent straight to choose a new password.
+    assert response.url == f"{url}/password/change/"
