@@ -10,7 +10,11 @@ import pytest
 # make around it are ordinary synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytest_plugins = ["tests.fixtures.browser", "tests.fixtures.celery_worker"]
+pytest_plugins = [
+    "tests.fixtures.browser",
+    "tests.fixtures.celery_worker",
+    "tests.fixtures.sandboxes",
+]
 
 _skipped: list[str] = []
 

@@ -169,6 +169,12 @@ else:
 # Fernet keys, comma-separated: the first encrypts, all decrypt (rotation). See users/crypto.py.
 FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY", default=[])
 
+# Outbound vendor HTTP (connectors.http): timeouts always; an extra CA bundle when a TLS proxy
+# (or the local sandboxes) needs one.
+CONNECTOR_CONNECT_TIMEOUT = env.float("CONNECTOR_CONNECT_TIMEOUT", default=5.0)
+CONNECTOR_READ_TIMEOUT = env.float("CONNECTOR_READ_TIMEOUT", default=60.0)
+CONNECTOR_CA_BUNDLE = env.str("SYNCADMIN_CA_BUNDLE", default="")
+
 # Connection URLs may point at plain-HTTP local hosts only when this is on (the sandboxes).
 SYNCADMIN_ALLOW_LOCAL_URLS = env.bool("SYNCADMIN_ALLOW_LOCAL_URLS", default=False)
 

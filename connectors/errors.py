@@ -1,0 +1,149 @@
+"""One error taxonomy for both vendors, and the one place that turns errors into words.
+
+Every failure is classified once, where it is found (connectors.http and each vendor's
+`classify`), into a kind the rest of the product acts on:
+
+- retryable: try again later (429, 5xx, timeouts, dropped connections);
+- configuration: a person must fix a setting (bad key, 401/403, unknown host, TLS, tenant);
+- record: this one record was refused (400/404/409/412/422 about it), others may go on;
+- fatal: anything else; stop and report.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+
+
+class ErrorKind(StrEnum):
+    RETRYABLE = "retryable"
+    CONFIGURATION = "configuration"
+    RECORD = "record"
+    FATAL = "fatal"
+
+
+class ConfigReason(StrEnum):
+    """Why a connection's configuration is wrong, for a message a person can act on."""
+
+    UNAUTHORIZED = "unauthorized"  # the key/secret was refused
+    FORBIDDEN = "forbidden"  # authenticated, but lacks a permission or privilege
+    NO_APPLICATION_USER = "no_application_user"  # Dataverse: token fine, no app user in the org
+    UNREACHABLE = "unreachable"  # unknown host, refused connection, nothing answers
+    TLS = "tls"  # certificate not trusted
+    TENANT = "tenant"  # Entra: tenant or authority unknown
+    CLIENT = "client"  # Entra: application (client) id unknown in the tenant
+    RESOURCE = "resource"  # Entra: the environment URL is not a resource in the tenant
+    NOT_AN_API = "not_an_api"  # the URL answers, but not with the vendor's API
+    PAYMENT = "payment"  # ActiveCampaign 402: the account has a payment problem
+    OTHER = "other"
+
+
+class ConnectorError(Exception):
+    """Base of every connector failure. `message` is the vendor's own words, secrets removed."""
+
+    kind: ClassVar[ErrorKind] = ErrorKind.FATAL
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        vendor: str,
+        status: int | None = None,
+        code: str | None = None,
+        field: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.vendor = vendor
+        self.status = status
+        self.code = code
+        self.field = field
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        status = f" (HTTP {self.status})" if self.status else ""
+        return f"{self.vendor}: {self.message}{status}"
+
+
+class RetryableError(ConnectorError):
+    kind = ErrorKind.RETRYABLE
+
+    def __init__(self, message: str, *, unsent: bool = False, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        # True when the request surely never reached the vendor (refused connection, no
+        # throttle slot): safe to send again whatever the method.
+        self.unsent = unsent
+
+
+class RateLimitedError(RetryableError):
+    """429: the vendor asked us to wait `retry_after` seconds."""
+
+
+class ConfigurationError(ConnectorError):
+    kind = ErrorKind.CONFIGURATION
+
+    def __init__(
+        self, message: str, *, reason: ConfigReason = ConfigReason.OTHER, **kwargs
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.reason = reason
+
+
+class RecordError(ConnectorError):
+    """The vendor refused this one record (validation, duplicate, missing, stale)."""
+
+    kind = ErrorKind.RECORD
+
+
+class NotFoundError(RecordError):
+    pass
+
+
+class ConflictError(RecordError):
+    """Duplicate (422 `duplicate`, Dataverse duplicate key) or stale version (412)."""
+
+
+class FatalError(ConnectorError):
+    kind = ErrorKind.FATAL
+
+
+VENDOR_NAMES = {"activecampaign": "ActiveCampaign", "dynamics": "Dynamics 365"}
+
+_REASON_TEXT = {
+    ConfigReason.UNAUTHORIZED: "{name} refused the credentials. Check the {secret}.",
+    ConfigReason.FORBIDDEN: "{name} accepted the credentials but refused the request: the user "
+    "or application lacks a permission or security role.",
+    ConfigReason.NO_APPLICATION_USER: "{name} issued a token, but the environment has no "
+    "application user (with a security role) for this client id.",
+    ConfigReason.UNREACHABLE: "{name} could not be reached. Check the URL.",
+    ConfigReason.TLS: "{name}'s TLS certificate is not trusted.",
+    ConfigReason.TENANT: "The Microsoft Entra tenant was not found. Check the tenant id "
+    "(and the authority host).",
+    ConfigReason.CLIENT: "The application (client) id was not found in the tenant.",
+    ConfigReason.RESOURCE: "The Dynamics 365 environment URL is not known to the tenant. Check "
+    "the org URL.",
+    ConfigReason.NOT_AN_API: "The URL answers, but not as the {name} API. Check the URL.",
+    ConfigReason.PAYMENT: "{name} reports a payment problem on the account.",
+    ConfigReason.OTHER: "{name} refused the connection.",
+}
+_SECRET_NAMES = {"activecampaign": "API key", "dynamics": "client secret"}
+
+
+def user_message(error: ConnectorError) -> str:
+    """Words for a person: what failed, on which side, and what to do. Never a secret."""
+    name = VENDOR_NAMES.get(error.vendor, error.vendor)
+    if isinstance(error, ConfigurationError):
+        text = _REASON_TEXT[error.reason].format(
+            name=name, secret=_SECRET_NAMES.get(error.vendor, "credentials")
+        )
+        return f"{text} ({error.message})" if error.message else text
+    if isinstance(error, RateLimitedError):
+        wait = f" for {error.retry_after:g} s" if error.retry_after else ""
+        return f"{name} is rate limiting requests{wait}; the work will be retried."
+    if isinstance(error, RetryableError):
+        return f"{name} is not answering properly right now ({error.message}); try again later."
+    if isinstance(error, RecordError):
+        where = f" (field {error.field})" if error.field else ""
+        return f"{name} refused the record{where}: {error.message}"
+    return f"{name} failed: {error.message}"
