@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 
@@ -76,7 +77,9 @@ def check_worker(*, timeout: float) -> Check:
     except Exception as exc:
         return Check("worker", False, f"the health task failed ({exc.__class__.__name__})")
     finally:
-        result.forget()
+        # The file-system result store raises when nothing was ever written.
+        with contextlib.suppress(OSError):
+            result.forget()
     return Check(
         "worker", True, f"worker {answer['hostname']} answered", {"hostname": answer["hostname"]}
     )
