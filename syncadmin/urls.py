@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from users import views as user_views
 
@@ -14,5 +14,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/change/", user_views.PasswordChangeView.as_view(), name="password_change"),
+    path("", include("integrations.urls")),
+    path("users/", include("users.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -49,3 +49,26 @@ def admin_user(django_user_model, password):
     return django_user_model.objects.create_superuser(
         username="alice", email="alice@example.com", password=password, first_name="Alice"
     )
+
+
+@pytest.fixture
+def norole_user(db):
+    from tests.personas import make_user
+
+    return make_user("nora")
+
+
+@pytest.fixture
+def ac_user(db):
+    from tests.personas import make_user
+    from users.roles import Role
+
+    return make_user("uma", role=Role.USER)
+
+
+@pytest.fixture
+def ac_admin(db):
+    from tests.personas import make_user
+    from users.roles import Role
+
+    return make_user("adam", role=Role.ADMINISTRATOR)

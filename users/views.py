@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.views.decorators.http import require_GET, require_POST
 
-from . import services
+from integrations.decorators import administrators_only
+from integrations.selectors import integration_current
+
+from . import selectors, services
+from .forms import AddUserForm, RoleForm
 from .middleware import SESSION_KEY
+from .roles import Role
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -18,3 +27,98 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         self.request.session.pop(SESSION_KEY, None)
         messages.success(self.request, "Your password was changed.")
         return response
+
+
+@administrators_only
+def manage(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "users/manage.html",
+        {
+            "managed": selectors.managed_users(),
+            "add_form": AddUserForm(
+                initial={"role": Role.USER.value, "entity_access": ["lead", "contact"]}
+            ),
+        },
+    )
+
+
+@administrators_only
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    candidates, note = selectors.candidates_search(
+        query=request.GET.get("q", ""), integration=integration_current(request)
+    )
+    return render(
+        request,
+        "users/_suggestions.html",
+        {
+            "candidates": candidates,
+            "note": note,
+            "query": request.GET.get("q", ""),
+        },
+    )
+
+
+@administrators_only
+@require_POST
+def add(request: HttpRequest) -> HttpResponse:
+    form = AddUserForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("users:manage")
+    data = form.cleaned_data
+    candidate = services.Candidate(data["source"], data["key"], data["name"], data["email"])
+    try:
+        user, password = services.user_add(
+            candidate=candidate,
+            role=data["role"],
+            entity_access=data["entity_access"],
+            actor=request.user,
+        )
+    except services.UserManagementError as error:
+        messages.error(request, str(error))
+        return redirect("users:manage")
+    text = f"Added {user.get_full_name() or user.username} as {data['role'].value}."
+    if password:
+        text += (
+            f" Their account '{user.username}' was created with the one-time password "
+            f"{password} (shown only now); they choose their own at first login."
+        )
+    messages.success(request, text)
+    return redirect("users:manage")
+
+
+@administrators_only
+@require_POST
+def change_role(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(get_user_model(), pk=pk)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.user_role_set(
+                user=user,
+                role=form.cleaned_data["role"],
+                entity_access=form.cleaned_data["entity_access"],
+                actor=request.user,
+            )
+            messages.success(request, f"{user.username} is now {form.cleaned_data['role'].value}.")
+        except services.UserManagementError as error:
+            messages.error(request, str(error))
+    else:
+        messages.error(request, "Choose a valid role.")
+    return redirect("users:manage")
+
+
+@administrators_only
+@require_POST
+def remove(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(get_user_model(), pk=pk)
+    try:
+        services.user_remove(user=user, actor=request.user)
+        messages.success(request, f"Removed {user.username} from syncadmin.")
+    except services.UserManagementError as error:
+        messages.error(request, str(error))
+    return redirect("users:manage")

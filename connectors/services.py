@@ -1,0 +1,93 @@
+"""Connection checks (S-1.2): validate both sides with real calls, in words a person reads."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from .config import ActiveCampaignConfig, DynamicsConfig
+from .errors import ConfigurationError, ConnectorError, user_message
+from .http import HttpSettings, RetryPolicy
+from .types import Vendor
+
+# A person is waiting on the Settings page: a couple of quick attempts, no long backoff.
+CHECK_RETRY = RetryPolicy(attempts=2, backoff=0.5, backoff_max=1.0, retry_after_max=5.0)
+
+
+@dataclass(frozen=True)
+class SideResult:
+    vendor: Vendor
+    ok: bool
+    message: str  # what a person reads: who we connected as, or what failed and what to do
+    identity: str = ""  # on success: the account / org / user the connection reached
+    reason: str = ""  # on failure: a ConfigReason value, or the error kind
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    activecampaign: SideResult
+    dynamics: SideResult
+
+    @property
+    def ok(self) -> bool:
+        return self.activecampaign.ok and self.dynamics.ok
+
+    @property
+    def sides(self) -> tuple[SideResult, SideResult]:
+        return (self.activecampaign, self.dynamics)
+
+    def failed_sides(self) -> list[str]:
+        return [side.vendor.value for side in (self.activecampaign, self.dynamics) if not side.ok]
+
+
+def _failure(vendor: Vendor, error: ConnectorError) -> SideResult:
+    reason = error.reason.value if isinstance(error, ConfigurationError) else error.kind.value
+    return SideResult(vendor=vendor, ok=False, message=user_message(error), reason=reason)
+
+
+def activecampaign_check(
+    config: ActiveCampaignConfig, *, http_settings: HttpSettings | None = None
+) -> SideResult:
+    from .activecampaign.client import ActiveCampaignClient
+
+    try:
+        info = ActiveCampaignClient(config, http_settings=http_settings, retry=CHECK_RETRY).check()
+    except ConnectorError as error:
+        return _failure(Vendor.ACTIVECAMPAIGN, error)
+    return SideResult(
+        vendor=Vendor.ACTIVECAMPAIGN,
+        ok=True,
+        identity=info.describe(),
+        message=f"Connected to ActiveCampaign as {info.describe()}.",
+    )
+
+
+def dynamics_check(
+    config: DynamicsConfig, *, http_settings: HttpSettings | None = None
+) -> SideResult:
+    from .dynamics.client import DynamicsClient
+
+    try:
+        info = DynamicsClient(config, http_settings=http_settings, retry=CHECK_RETRY).check()
+    except ConnectorError as error:
+        return _failure(Vendor.DYNAMICS, error)
+    return SideResult(
+        vendor=Vendor.DYNAMICS,
+        ok=True,
+        identity=info.describe(),
+        message=f"Connected to Dynamics 365 as {info.describe()}.",
+    )
+
+
+def connection_check(
+    *,
+    activecampaign: ActiveCampaignConfig,
+    dynamics: DynamicsConfig,
+    http_settings: HttpSettings | None = None,
+) -> ConnectionCheck:
+    """Check both sides at once (each waits on the network, not on the other)."""
+    http_settings = http_settings or HttpSettings.from_settings()
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="connection-check") as pool:
+        ac = pool.submit(activecampaign_check, activecampaign, http_settings=http_settings)
+        dv = pool.submit(dynamics_check, dynamics, http_settings=http_settings)
+        return ConnectionCheck(activecampaign=ac.result(), dynamics=dv.result())

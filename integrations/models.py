@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from connectors.config import DEFAULT_AUTHORITY_HOST, ActiveCampaignConfig, DynamicsConfig
+
+from .crypto import EncryptedTextField
+
+
+class Integration(models.Model):
+    """One ActiveCampaign account paired with one Dynamics 365 environment.
+
+    The root that configuration, runs and record links hang off; one installation may hold
+    several (an agency with several clients).
+    """
+
+    class Status(models.TextChoices):
+        NOT_CONNECTED = "not_connected", "Not connected yet"
+        CONNECTED = "connected", "Connected"
+
+    name = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    ac_api_url = models.URLField("ActiveCampaign API URL", blank=True)
+    ac_api_key = EncryptedTextField("ActiveCampaign API key", blank=True)
+    ac_budget_share = models.PositiveSmallIntegerField(
+        "Share of the ActiveCampaign rate limit (%)",
+        default=80,
+        help_text="ActiveCampaign allows 5 requests/second per account, shared by every "
+        "integration on it.",
+    )
+    dynamics_org_url = models.URLField("Dynamics 365 org URL", blank=True)
+    dynamics_tenant_id = models.CharField("Tenant id", max_length=100, blank=True)
+    dynamics_client_id = models.CharField("Client (application) id", max_length=100, blank=True)
+    dynamics_client_secret = EncryptedTextField("Client secret", blank=True)
+    dynamics_authority_host = models.URLField("Authority host", default=DEFAULT_AUTHORITY_HOST)
+    dynamics_budget_share = models.PositiveSmallIntegerField(
+        "Share of the Dataverse service protection limits (%)", default=80
+    )
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_CONNECTED)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    # What each side said at the last successful connect (account, user, org), for display.
+    ac_identity = models.CharField(max_length=255, blank=True)
+    dynamics_identity = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            ("manage_integration", "Can configure the integration (ActiveCampaign Administrator)"),
+            ("use_records", "Can use record views and sales actions (ActiveCampaign User)"),
+            ("view_leads", "Can view leads"),
+            ("view_contacts", "Can view contacts"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_connected(self) -> bool:
+        return self.status == self.Status.CONNECTED
+
+    def activecampaign_config(self) -> ActiveCampaignConfig:
+        return ActiveCampaignConfig(
+            api_url=self.ac_api_url,
+            api_key=self.ac_api_key,
+            budget_share=self.ac_budget_share / 100,
+        )
+
+    def dynamics_config(self) -> DynamicsConfig:
+        return DynamicsConfig(
+            org_url=self.dynamics_org_url,
+            tenant_id=self.dynamics_tenant_id,
+            client_id=self.dynamics_client_id,
+            client_secret=self.dynamics_client_secret,
+            authority_host=self.dynamics_authority_host,
+            budget_share=self.dynamics_budget_share / 100,
+        )
+
+
+class AuditEntry(models.Model):
+    """A configuration change: who, when, what. Secrets appear only as "changed"."""
+
+    integration = models.ForeignKey(
+        Integration, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)  # kept if the user is deleted
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=60)
+    summary = models.CharField(max_length=255)
+    # {"field": {"old": …, "new": …}} with secrets as "(changed)"; or free-form details.
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name}: {self.summary}"
+
+    def change_rows(self) -> list[tuple[str, str]]:
+        """(field, "old → new") pairs for display; secrets were stored as "(changed)"."""
+        rows = []
+        for field, change in self.changes.items():
+            if isinstance(change, dict) and {"old", "new"} <= change.keys():
+                old = "∅" if change["old"] in (None, "") else change["old"]
+                new = "∅" if change["new"] in (None, "") else change["new"]
+                rows.append((field, f"{old} → {new}"))
+            else:
+                rows.append((field, str(change)))
+        return rows
