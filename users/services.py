@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from .models import Profile
-from .roles import ENTITY_PERMISSIONS, Role
+from .roles import ENTITY_PERMISSIONS, ROLE_PERMISSIONS, Role
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,20 @@ class Candidate:
 
 
 def _role_groups():
-    from django.contrib.auth.models import Group
+    """The two role groups, re-created with their permissions if someone deleted them."""
+    from django.contrib.auth.models import Group, Permission
 
-    return {group.name: group for group in Group.objects.filter(name__in=list(Role))}
+    groups = {group.name: group for group in Group.objects.filter(name__in=list(Role))}
+    for role in Role:
+        if role.value not in groups:
+            group = Group.objects.create(name=role.value)
+            group.permissions.set(
+                Permission.objects.filter(
+                    content_type__app_label="integrations", codename__in=ROLE_PERMISSIONS[role]
+                )
+            )
+            groups[role.value] = group
+    return groups
 
 
 def user_role(*, user) -> Role | None:
