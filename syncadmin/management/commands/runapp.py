@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -46,8 +47,19 @@ class Command(BaseCommand):
             email=os.environ.get("SYNCADMIN_ADMIN_EMAIL", ""),
             password=os.environ.get("SYNCADMIN_ADMIN_PASSWORD", ""),
         )
-        children = self._children(host=host, port=port, sandboxes=not no_sandboxes)
+        sandboxes = not no_sandboxes and importlib.util.find_spec("sandbox.runner") is not None
+        children = self._children(host=host, port=port, sandboxes=sandboxes)
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
+        sandbox_dir = settings.VAR_DIR / "sandbox"
+        if sandboxes:
+            from sandbox.runner import endpoints_file
+            from sandbox.tls import certificate_ensure
+
+            # The Dataverse sandbox's identity endpoint speaks TLS with its own certificate;
+            # the connectors trust it through this CA bundle (system CAs + that certificate).
+            certificate = certificate_ensure(sandbox_dir / "tls")
+            env.setdefault("SYNCADMIN_CA_BUNDLE", str(certificate.ca_bundle))
+            endpoints_file(sandbox_dir).unlink(missing_ok=True)
         stop = {"signal": None}
 
         def on_signal(signum, frame):
@@ -60,7 +72,8 @@ class Command(BaseCommand):
                 child.process = subprocess.Popen(child.argv, env=env)  # noqa: S603
             url = f"http://{host}:{port}/"
             self._wait_for_web(url, children, stop)
-            self._banner(url, admin, children)
+            endpoints = self._wait_for_sandboxes(sandbox_dir, children, stop) if sandboxes else None
+            self._banner(url, admin, endpoints)
             exited = self._supervise(children, stop)
         finally:
             self._terminate(children)
@@ -124,7 +137,7 @@ class Command(BaseCommand):
                 ],
             ),
         ]
-        if sandboxes and importlib.util.find_spec("sandbox.runner"):
+        if sandboxes:
             from sandbox.runner import runapp_argv
 
             children.append(Child("sandboxes", runapp_argv(python=python, manage=manage)))
@@ -145,7 +158,20 @@ class Command(BaseCommand):
         if stop["signal"] is None:
             raise CommandError(f"the web server did not answer on {url} within 60 s")
 
-    def _banner(self, url: str, admin, children: list[Child]) -> None:
+    def _wait_for_sandboxes(self, sandbox_dir, children: list[Child], stop: dict) -> dict | None:
+        from sandbox.runner import endpoints_file
+
+        path = endpoints_file(sandbox_dir)
+        deadline = time.monotonic() + 120  # seeding an empty sandbox takes a moment
+        while time.monotonic() < deadline and stop["signal"] is None:
+            if path.exists():
+                return json.loads(path.read_text())
+            if any(child.process.poll() is not None for child in children):
+                raise CommandError("a process stopped while the sandboxes were starting")
+            time.sleep(0.3)
+        return None
+
+    def _banner(self, url: str, admin, endpoints: dict | None) -> None:
         lines = ["", "=" * 72, f"syncadmin is running: {url}", ""]
         if admin.one_time_password:
             lines += [
@@ -157,6 +183,18 @@ class Command(BaseCommand):
             lines.append(f"  Log in as '{admin.username}' with SYNCADMIN_ADMIN_PASSWORD.")
         else:
             lines.append("  Log in with your existing account.")
+        if endpoints:
+            ac, dv = endpoints["activecampaign"], endpoints["dataverse"]
+            lines += [
+                "",
+                "  Sandboxes (seeded demo data; enter these on the Settings page):",
+                f"    ActiveCampaign  API URL {ac['api_url']}   API key {ac['api_key']}",
+                f"    Dynamics 365    Org URL {dv['org_url']}",
+                f"                    Tenant id {dv['tenant_id']}",
+                f"                    Client id {dv['client_id']}",
+                f"                    Client secret {dv['client_secret']}",
+                f"                    Authority host (Advanced) {dv['authority_host']}",
+            ]
         lines += ["", f"  Health: {url}healthz", "  Stop with Ctrl+C.", "=" * 72, ""]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()
