@@ -918,14 +918,15 @@ class ActiveCampaignClient:
         title is sent only when given (or cleared with clear_job_title).
         """
         existing = self.account_contact(contact_id)
-        title = "" if clear_job_title else job_title
+        # None: leave the title alone; "" clears it, but only when asked to.
+        title = "" if clear_job_title else (job_title or None)
         if existing is not None:
             return self._account_contact_move(existing, account_id, title)
         payload: dict[str, Any] = {
             "contact": _int_id(contact_id),
             "account": _int_id(account_id),
         }
-        if title is not None and (title != "" or clear_job_title):
+        if title is not None:
             payload["jobTitle"] = title
         try:
             body = _mapping(
