@@ -430,15 +430,23 @@ class ActiveCampaignClient:
 
         for page in keyset_pages(fetch, "contacts", max_pages=max_pages):
             values = parse.field_values_by_contact(page.get("fieldValues") or ())
+            # id_greater makes pages disjoint; a page's own repeats are dropped here, by
+            # (id, udate), in memory bounded by the page size.
+            yielded: set[tuple[str, Any]] = set()
             for item in page.get("contacts") or ():
-                if isinstance(item, Mapping):
-                    tz = self._learn_tz(item.get("udate"), item.get("cdate"))
-                    yield parse.contact(
-                        item,
-                        values.get(as_id(item.get("id")) or "", ()),
-                        field_types=types,
-                        tz=tz,
-                    )
+                if not isinstance(item, Mapping):
+                    continue
+                tz = self._learn_tz(item.get("udate"), item.get("cdate"))
+                contact = parse.contact(
+                    item,
+                    values.get(as_id(item.get("id")) or "", ()),
+                    field_types=types,
+                    tz=tz,
+                )
+                if contact.version in yielded:
+                    continue
+                yielded.add(contact.version)
+                yield contact
 
     def contact(self, contact_id: str) -> Contact:
         """One contact with its custom field values (NotFoundError if it does not exist)."""
@@ -678,6 +686,8 @@ class ActiveCampaignClient:
         """Tag a contact, creating the tag if needed."""
         resolved = tag if isinstance(tag, Tag) else self.tag_find_or_create(tag)
         payload = {"contactTag": {"contact": _int_id(contact_id), "tag": _int_id(resolved.id)}}
+        # Safe to send again: a repeated association is harmless, and removal deletes every
+        # association of the tag.
         body = _mapping(
             self._call("POST", "contactTags", json=payload, idempotent=True), "contactTags"
         )
@@ -1248,6 +1258,8 @@ class ActiveCampaignClient:
         current account and counts as a tracked send. Never retried once it may have been
         sent: a second try could e-mail the person twice.
         """
+        if type not in ("mime", "html", "text"):
+            raise ValueError(f"type must be mime, html or text, not {type!r}")
         params = {
             "api_action": "campaign_send",
             "api_output": "json",

@@ -255,3 +255,17 @@ def test_it_unlinks_a_contact(rsps, client):
     rsps.delete(BASE + "accountContacts/19", status=404, json={"message": "No Result found"})
 
     assert client.account_contact_unlink("2") is True
+
+
+def test_it_reads_one_account(rsps, client):
+    rsps.get(BASE + "accountCustomFieldMeta", json=META)
+    rsps.get(BASE + "accounts/1", json={"account": CONTOSO})
+
+    account = client.account("1")
+
+    assert (account.name, account.url, account.contact_count) == (
+        "Contoso",
+        "https://contoso.example",
+        2,
+    )
+    assert account.field_values[0].value == "501 - 1000"

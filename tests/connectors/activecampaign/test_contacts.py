@@ -228,6 +228,20 @@ def test_it_filters_and_deduplicates_changes_by_id_and_udate(rsps, client):
     assert [c.id for c in changed] == ["3", "4"]
 
 
+def test_it_drops_a_contact_a_page_repeats(rsps, client):
+    same = _contact(3, udate="2024-05-02T08:00:00-05:00")
+    rsps.get(
+        BASE + "contacts",
+        json={"contacts": [_contact(2), same, dict(same)], "meta": {"total": "3"}},
+    )
+
+    changed = list(
+        client.contacts_changed_since(datetime(2024, 5, 1, tzinfo=UTC), with_field_values=False)
+    )
+
+    assert [c.id for c in changed] == ["2", "3"]
+
+
 def test_it_refuses_a_naive_since(client):
     with pytest.raises(ValueError, match="aware"):
         client.contacts_changed_since(datetime(2024, 5, 2), overlap=timedelta(0))
@@ -400,3 +414,14 @@ def test_it_refuses_a_naive_datetime_value(client):
         client.contact_sync(
             ContactChanges(email="a@b.example", field_values={"17": datetime(2024, 1, 1)})
         )
+
+
+def test_it_reads_lazily_page_by_page(rsps, client):
+    page = {"contacts": [_contact(i) for i in range(1, 101)], "meta": {"total": "100000"}}
+    rsps.get(BASE + "contacts", json=page)
+
+    stream = client.contacts(with_field_values=False)
+    first = next(stream)
+
+    assert first.id == "1"
+    assert len(rsps.calls) == 1  # nothing read ahead of the caller

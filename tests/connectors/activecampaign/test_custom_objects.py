@@ -310,3 +310,16 @@ def test_it_finds_a_record_by_external_id(rsps, client):
 
     assert client.custom_object_record(EXISTING["id"], "opp/1") is None
     assert path(rsps.calls[0]).endswith("/external/opp%2F1")
+
+
+def test_it_lists_schemas_with_deleted_fields_marked(rsps, client):
+    rsps.get(BASE + "customObjects/schemas", json=_schemas(EXISTING))
+    rsps.get(BASE + f"customObjects/schemas/{EXISTING['id']}", json={"schema": EXISTING})
+
+    (listed,) = client.custom_object_schemas()
+    single = client.custom_object_schema(EXISTING["id"])
+
+    assert listed == single
+    assert [f.id for f in listed.fields if f.deleted] == ["old-notes"]
+    assert listed.relationships[0].namespace == "contacts"
+    assert query(rsps.calls[1])["showFields"] == ["all"]

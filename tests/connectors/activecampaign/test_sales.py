@@ -391,3 +391,29 @@ def test_it_lists_and_deletes_webhooks(rsps, client):
 
     assert query(rsps.calls[0])["filters[url]"] == [HOOK["url"]]
     assert [path(call) for call in rsps.calls[1:]] == ["/api/3/webhooks/1", "/api/3/webhooks/2"]
+
+
+def test_it_lists_messages(rsps, client):
+    rsps.get(
+        BASE + "messages",
+        json={
+            "messages": [
+                {
+                    "id": "7",
+                    "subject": "Update your subscription",
+                    "fromname": "John Doe",
+                    "fromemail": "noreply@example.com",
+                    "name": "",
+                }
+            ],
+            "meta": {"total": "1"},
+        },
+    )
+
+    (message,) = client.messages()
+
+    assert (message.id, message.subject, message.from_email) == (
+        "7",
+        "Update your subscription",
+        "noreply@example.com",
+    )
