@@ -23,8 +23,8 @@ from mapping.directions import Direction
 class ConversionKind(StrEnum):
     """How a value crosses; each kind is one function in `mapping.transforms`.
 
-    Whatever the kind, the target's own checks apply afterwards: maximum length, e-mail / phone
-    / URL format, the vendor's number range and earliest date, the target's options.
+    Whatever the kind, the target's own checks apply afterwards: maximum length, e-mail format,
+    the vendor's number range and earliest date, the target's options.
     """
 
     COPY = "copy"  # the same value
@@ -75,9 +75,11 @@ _CONVERSIONS: dict[tuple[FieldType, FieldType], Conversion] = {
     # --- Same type → same type, both ways. ---
     (T.TEXT, T.TEXT): Conversion(K.COPY, _TEXT_COPIED),
     (T.LONG_TEXT, T.LONG_TEXT): Conversion(K.COPY, _TEXT_COPIED),
+    # E-mail is the match key and ActiveCampaign refuses invalid ones: always checked.
     (T.EMAIL, T.EMAIL): Conversion(K.COPY, "copied; must be a valid e-mail address"),
-    (T.PHONE, T.PHONE): Conversion(K.COPY, "copied; must be a valid phone number"),
-    (T.URL, T.URL): Conversion(K.COPY, "copied; must be a valid web address"),
+    # Phone and URL values the source vendor holds as such are copied unchecked.
+    (T.PHONE, T.PHONE): Conversion(K.COPY, _TEXT_COPIED),
+    (T.URL, T.URL): Conversion(K.COPY, _TEXT_COPIED),
     # Numbers must fit the target vendor's range (Dataverse: per column type).
     (T.INTEGER, T.INTEGER): Conversion(K.COPY, _COPIED),
     (T.DECIMAL, T.DECIMAL): Conversion(K.COPY, _COPIED),

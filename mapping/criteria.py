@@ -153,7 +153,8 @@ def criterion_parse(field: FieldInfo, operator: str, raw_value: str | list[str])
 
     Dates are YYYY-MM-DD; date-times ISO 8601, with an offset or taken as UTC, stored in UTC;
     numbers plain ("1250", "-3", "12.50"); choices by option value or label (the value is
-    kept). Operators without a value ignore `raw_value`. Raises CriterionError.
+    kept). List operators take a list (a lone string is one item, never split on commas);
+    operators without a value ignore `raw_value`. Raises CriterionError.
     """
     try:
         op = Operator(operator)
@@ -190,12 +191,11 @@ def criteria_match(criteria: Iterable[Criterion], values: Mapping[str, object]) 
     `values` must hold every criterion's field, None when empty: a missing key raises KeyError
     rather than quietly selecting records on a field nobody fetched.
     """
-    for criterion in criteria:
+    criteria = list(criteria)
+    for criterion in criteria:  # every key, not only up to the first miss
         if criterion.field_key not in values:
             raise KeyError(f"the record has no value for criterion field {criterion.field_key!r}")
-        if not _matches(criterion, values[criterion.field_key]):
-            return False
-    return True
+    return all(_matches(criterion, values[criterion.field_key]) for criterion in criteria)
 
 
 def criterion_describe(criterion: Criterion, field: FieldInfo) -> str:

@@ -86,9 +86,9 @@ def convert(
     if value is None or value == "" or value == ():
         return None
     if isinstance(value, Decimal) and not value.is_finite():
-        raise TransformError(f"{source.label}: {value} is not a number.", field=target.key)
+        raise TransformError(f"{source.label}: {value} is not a number.", field=source.key)
     converted = _CONVERTERS[rule.kind](value, source, target, value_map or {})
-    return _fit(converted, target, truncate=rule.kind is ConversionKind.TRUNCATE)
+    return _fit(converted, target, rule.kind)
 
 
 def default_value_map(source: FieldInfo, target: FieldInfo) -> dict[str, str]:
@@ -219,7 +219,7 @@ def _choice_to_boolean(
 _Converter = Callable[[object, FieldInfo, FieldInfo, Mapping], object]
 _CONVERTERS: dict[ConversionKind, _Converter] = {
     ConversionKind.COPY: _same,
-    ConversionKind.VALIDATE: _same,  # _fit validates every e-mail / phone / URL target
+    ConversionKind.VALIDATE: _same,  # _fit validates
     ConversionKind.TRUNCATE: _same,  # _fit cuts
     ConversionKind.TO_TEXT: _to_text,
     ConversionKind.NUMBER: _number,
@@ -236,17 +236,16 @@ _CONVERTERS: dict[ConversionKind, _Converter] = {
 # --- the target's own checks ---
 
 
-def _fit(value: object, target: FieldInfo, *, truncate: bool) -> object:
-    kind = target.type
-    if kind in _TEXT_TARGETS:
-        return _fit_text(value, target, truncate=truncate)
-    if kind in _NUMBER_TYPES:
+def _fit(value: object, target: FieldInfo, kind: ConversionKind) -> object:
+    if target.type in _TEXT_TARGETS:
+        return _fit_text(value, target, kind)
+    if target.type in _NUMBER_TYPES:
         _check_range(value, target)
-    elif kind in (T.DATE, T.DATETIME):
+    elif target.type in (T.DATE, T.DATETIME):
         _check_earliest(value, target)
-    elif kind is T.CHOICE:
+    elif target.type is T.CHOICE:
         _check_option(value, target)
-    elif kind is T.MULTI_CHOICE:
+    elif target.type is T.MULTI_CHOICE:
         for item in value:
             _check_option(item, target)
         if not value:
@@ -254,18 +253,20 @@ def _fit(value: object, target: FieldInfo, *, truncate: bool) -> object:
     return value
 
 
-def _fit_text(value: str, target: FieldInfo, *, truncate: bool) -> str | None:
-    validator = _VALIDATORS.get(target.type)
-    if validator is not None:
+def _fit_text(value: str, target: FieldInfo, kind: ConversionKind) -> str | None:
+    # Text becoming an address is checked, and so is every e-mail target (the match key, and
+    # ActiveCampaign refuses bad ones). A phone or URL copied from a phone or URL field is not:
+    # refusing what the other vendor accepted would fail standard mappings on messy real data.
+    if kind is ConversionKind.VALIDATE or target.type is T.EMAIL:
         value = value.strip()
         if not value:
             return None
-        problem = validator(value)
+        problem = _VALIDATORS[target.type](value)
         if problem:
             raise TransformError(f"{target.label}: {_quote(value)} {problem}.", field=target.key)
     limit = target.max_length
     if limit is not None and len(value) > limit:
-        if truncate:
+        if kind is ConversionKind.TRUNCATE:
             return value[:limit]
         raise TransformError(
             f"{target.label}: the value is {len(value)} characters long; at most {limit} fit.",

@@ -143,6 +143,9 @@ CASES = [
     (ac(T.TEXT), dv(T.PHONE), "(425) 555-0100", None, "(425) 555-0100"),
     (ac(T.TEXT), dv(T.URL), "www.contoso.com", None, "www.contoso.com"),
     (dv(T.URL), ac(T.URL), "https://contoso.com/", None, "https://contoso.com/"),
+    # Phones and URLs the source vendor already holds as such are copied unchecked.
+    (dv(T.PHONE), ac(T.PHONE), "555 0100 (mobile)", None, "555 0100 (mobile)"),
+    (ac(T.URL), dv(T.URL), "contoso", None, "contoso"),
     (dv(T.PHONE), ac(T.LONG_TEXT), "+1 425 555 0100", None, "+1 425 555 0100"),
     # Numbers.
     (ac(T.INTEGER), dv(T.INTEGER, vendor_type="Integer"), 2**31 - 1, None, 2**31 - 1),
