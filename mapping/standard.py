@@ -1,0 +1,143 @@
+"""The synced entities and their standard mappings (S-3.5), as data.
+
+Dynamics leads and contacts both become ActiveCampaign contacts; Dynamics accounts become AC
+accounts. Opportunities are separate: one way, Dynamics → AC custom-object records
+(`mapping.opportunity`), with no standard mappings.
+
+Two kinds of standard mapping:
+- value pairs (e-mail, names, phone, job title, website, account name): compatible both ways
+  in `mapping.compat`, converted by `mapping.transforms`;
+- the **Account relationship** (`is_relationship`): which account a person belongs to. It is
+  not a value copied across but a link the sync engine resolves record by record: on a
+  contact, the AC account the contact is linked to (`/accountContacts`) ↔ the contact's parent
+  account (`parentcustomerid`); on a lead, the name of that AC account ↔ the lead's company
+  name (`companyname`, plain text in Dataverse).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connectors.types import FieldType
+from mapping.directions import Direction
+
+
+@dataclass(frozen=True)
+class Entity:
+    key: str  # the Dynamics table's logical name
+    label: str  # plural, as a page heading: "Leads"
+    label_singular: str
+    ac_object: str  # what it becomes in ActiveCampaign
+    directions: tuple[Direction, ...]  # the entity-level settings offered (S-3.2)
+
+
+_ALL_DIRECTIONS = (Direction.BIDIRECTIONAL, Direction.PUSH, Direction.PULL)
+
+ENTITIES: dict[str, Entity] = {
+    "lead": Entity("lead", "Leads", "Lead", "contact", _ALL_DIRECTIONS),
+    "contact": Entity("contact", "Contacts", "Contact", "contact", _ALL_DIRECTIONS),
+    "account": Entity("account", "Accounts", "Account", "account", _ALL_DIRECTIONS),
+    # One way only (S-3.7); configured apart from the three above (mapping.opportunity).
+    "opportunity": Entity(
+        "opportunity", "Opportunities", "Opportunity", "custom object", (Direction.PUSH,)
+    ),
+}
+# The entities with a direction, record selection, standard and custom mappings (S-3.1 to S-3.6).
+SYNCED_ENTITIES: tuple[str, ...] = ("lead", "contact", "account")
+
+
+@dataclass(frozen=True)
+class StandardMapping:
+    name: str  # shown to people; unique per entity
+    ac_key: str  # the AC standard field key, as the AC connector's FieldInfo.key
+    dynamics_key: str  # the Dataverse column's logical name
+    locked: bool  # always on: no toggle (S-3.5)
+    ac_type: FieldType
+    dynamics_type: FieldType
+    note: str = ""
+
+    @property
+    def is_relationship(self) -> bool:
+        """The Account link, resolved by the sync engine rather than converted as a value."""
+        return FieldType.LOOKUP in (self.ac_type, self.dynamics_type)
+
+
+_EMAIL_NOTE = "Records are matched by e-mail address, so this mapping is always on."
+_JOB_TITLE_NOTE = (
+    "ActiveCampaign keeps the job title on the contact's link to its account, so it is synced "
+    "only for contacts linked to an account."
+)
+
+
+def _person_mappings(account: StandardMapping) -> tuple[StandardMapping, ...]:
+    """Leads and contacts share these columns (dataverse-api.md §7.1, §7.2)."""
+    T = FieldType
+    return (
+        StandardMapping("Email", "email", "emailaddress1", True, T.EMAIL, T.EMAIL, _EMAIL_NOTE),
+        StandardMapping("First name", "firstName", "firstname", False, T.TEXT, T.TEXT),
+        StandardMapping("Last name", "lastName", "lastname", False, T.TEXT, T.TEXT),
+        StandardMapping(
+            "Phone", "phone", "telephone1", False, T.PHONE, T.PHONE, "Dynamics 365 Business Phone."
+        ),
+        StandardMapping(
+            "Job title", "jobTitle", "jobtitle", False, T.TEXT, T.TEXT, _JOB_TITLE_NOTE
+        ),
+        account,
+    )
+
+
+_STANDARD_MAPPINGS: dict[str, tuple[StandardMapping, ...]] = {
+    "contact": _person_mappings(
+        StandardMapping(
+            "Account",
+            "account",
+            "parentcustomerid",
+            True,
+            FieldType.LOOKUP,
+            FieldType.LOOKUP,
+            "The ActiveCampaign account the contact is linked to ↔ the contact's parent account "
+            "in Dynamics 365; the accounts themselves are paired by the account sync.",
+        )
+    ),
+    "lead": _person_mappings(
+        StandardMapping(
+            "Account",
+            "account",
+            "companyname",
+            True,
+            FieldType.LOOKUP,
+            FieldType.TEXT,
+            "The name of the ActiveCampaign account the contact is linked to ↔ the lead's "
+            "Company Name (plain text in Dynamics 365).",
+        )
+    ),
+    "account": (
+        StandardMapping(
+            "Account name",
+            "name",
+            "name",
+            True,
+            FieldType.TEXT,
+            FieldType.TEXT,
+            "Accounts are paired by name, so this mapping is always on.",
+        ),
+        StandardMapping("Website", "accountUrl", "websiteurl", False, FieldType.URL, FieldType.URL),
+    ),
+    "opportunity": (),
+}
+
+
+def standard_mappings(entity: str) -> list[StandardMapping]:
+    """The default field pairs of an entity, in display order ([] for opportunities)."""
+    try:
+        return list(_STANDARD_MAPPINGS[entity])
+    except KeyError:
+        raise ValueError(f"unknown entity {entity!r}; expected one of {list(ENTITIES)}") from None
+
+
+def standard_mapping(entity: str, ac_key: str) -> StandardMapping:
+    """One standard mapping of an entity by its ActiveCampaign key ("jobTitle")."""
+    for mapping in standard_mappings(entity):
+        if mapping.ac_key == ac_key:
+            return mapping
+    raise KeyError(f"{entity} has no standard mapping of the ActiveCampaign field {ac_key!r}")

@@ -1,0 +1,33 @@
+"""mapping/ is pure: importing it pulls in no Django, no HTTP client, no ORM."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_it_imports_without_django_or_http():
+    script = (
+        "import sys, mapping, mapping.compat, mapping.transforms, mapping.criteria, "
+        "mapping.standard, mapping.opportunity, mapping.directions\n"
+        "bad = sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('django', 'requests', 'msal', 'urllib3', 'celery', 'redis'))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_it_reexports_the_public_api():
+    import mapping
+
+    for name in mapping.__all__:
+        assert getattr(mapping, name) is not None, name
