@@ -7,17 +7,12 @@ from django.utils import timezone
 
 from integrations.models import Integration
 
+from .directions import Direction
+from .standard import ENTITIES, SYNCED_ENTITIES
 
-class Entity(models.TextChoices):
-    LEAD = "lead", "Leads"
-    CONTACT = "contact", "Contacts"
-    ACCOUNT = "account", "Accounts"
-
-
-class SyncDirection(models.TextChoices):
-    BIDIRECTIONAL = "bidirectional", "Bidirectional"
-    PUSH = "push", "Push only (Dynamics 365 → ActiveCampaign)"
-    PULL = "pull", "Pull only (ActiveCampaign → Dynamics 365)"
+# Choices come from the pure definitions, so there is one list of entities and directions.
+ENTITY_CHOICES = [(key, ENTITIES[key].label) for key in SYNCED_ENTITIES]
+DIRECTION_CHOICES = [(direction.value, direction.label) for direction in Direction]
 
 
 class EntitySync(models.Model):
@@ -30,11 +25,11 @@ class EntitySync(models.Model):
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, related_name="entity_syncs"
     )
-    entity = models.CharField(max_length=20, choices=Entity.choices)
+    entity = models.CharField(max_length=20, choices=ENTITY_CHOICES)
     # On unless switched off: a newly syncable entity starts syncing at once (S-4.4).
     enabled = models.BooleanField(default=True)
     direction = models.CharField(
-        max_length=20, choices=SyncDirection.choices, default=SyncDirection.BIDIRECTIONAL
+        max_length=20, choices=DIRECTION_CHOICES, default=Direction.BIDIRECTIONAL.value
     )
     selection = models.CharField(max_length=20, choices=Selection.choices, default=Selection.ALL)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -84,7 +79,7 @@ class FieldMapping(models.Model):
     dynamics_key = models.CharField(max_length=100)
     enabled = models.BooleanField(default=True)
     # Empty = follows the entity; PUSH/PULL narrows one field of a bidirectional entity (S-3.3).
-    direction = models.CharField(max_length=20, choices=SyncDirection.choices, blank=True)
+    direction = models.CharField(max_length=20, choices=DIRECTION_CHOICES, blank=True)
     # Choice pairs: {source option value: target option value}, per direction.
     value_map = models.JSONField(default=dict, blank=True)
 
