@@ -16,5 +16,6 @@ urlpatterns = [
     path("password/change/", user_views.PasswordChangeView.as_view(), name="password_change"),
     path("", include("integrations.urls")),
     path("users/", include("users.urls")),
+    path("data/", include("mapping.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from connectors.errors import ConnectorError, user_message
+from integrations.decorators import administrators_only
+from integrations.selectors import integration_current
+
+from . import page as pages
+from . import selectors, services
+from .compat import compatibility_rows, compatible_targets
+from .directions import Direction
+from .forms import entity_input_from_post, opportunity_input_from_post
+from .standard import ENTITIES, SYNCED_ENTITIES
+from .transforms import default_value_map
+
+TABS = [*SYNCED_ENTITIES, "opportunity"]
+
+
+def _integration(request: HttpRequest):
+    integration = integration_current(request)
+    if integration is None:
+        raise Http404("No integration")
+    return integration
+
+
+def _tabs(active: str) -> list[dict]:
+    return [{"key": key, "label": ENTITIES[key].label, "active": key == active} for key in TABS]
+
+
+@administrators_only
+def configuration(request: HttpRequest) -> HttpResponse:
+    return entity(request, SYNCED_ENTITIES[0])
+
+
+@administrators_only
+def entity(request: HttpRequest, entity: str) -> HttpResponse:
+    if entity not in SYNCED_ENTITIES:
+        raise Http404("Unknown entity")
+    integration = _integration(request)
+    metadata, metadata_problem = services.metadata_ensure(integration=integration)
+    services.entity_syncs_ensure(integration=integration)
+    problems = []
+    if request.method == "POST":
+        data = entity_input_from_post(entity, request.POST)
+        problems = services.entity_config_save(integration=integration, data=data,
+                                               actor=request.user, metadata=metadata)
+        if not problems:
+            messages.success(request, f"Saved the {ENTITIES[entity].label} configuration. "
+                                      "It takes effect at the next sync.")
+            return redirect("mapping:entity", entity=entity)
+    else:
+        saved = selectors.entity_syncs(integration=integration)[entity]
+        data = services.entity_input_from_saved(saved)
+    return render(request, "mapping/entity.html", {
+        "integration": integration, "tabs": _tabs(entity), "metadata": metadata,
+        "metadata_problem": metadata_problem, "page": pages.entity_page(
+            data, metadata=metadata, problems=problems),
+        "directions": list(Direction), "problems": problems,
+    }, status=400 if problems else 200)
+
+
+@administrators_only
+def opportunity(request: HttpRequest) -> HttpResponse:
+    integration = _integration(request)
+    metadata, metadata_problem = services.metadata_ensure(integration=integration)
+    saved = selectors.opportunity_sync(integration=integration)
+    problems = []
+    if request.method == "POST":
+        data = opportunity_input_from_post(request.POST)
+        problems = services.opportunity_config_save(integration=integration, data=data,
+                                                    actor=request.user, metadata=metadata)
+        if not problems:
+            messages.success(request, "Saved the Opportunities configuration. It takes effect "
+                                      "at the next sync.")
+            return redirect("mapping:opportunity")
+    else:
+        data = services.opportunity_input_from_saved(saved)
+    return render(request, "mapping/opportunity.html", {
+        "integration": integration, "tabs": _tabs("opportunity"), "metadata": metadata,
+        "metadata_problem": metadata_problem, "problems": problems,
+        "page": pages.opportunity_page(data, saved=saved, metadata=metadata, problems=problems),
+    }, status=400 if problems else 200)
+
+
+@administrators_only
+@require_POST
+def refresh(request: HttpRequest) -> HttpResponse:
+    integration = _integration(request)
+    try:
+        services.metadata_refresh(integration=integration)
+        messages.success(request, "Read the fields of both services again.")
+    except ConnectorError as error:
+        messages.error(request, f"Could not read the fields: {user_message(error)}")
+    return redirect(request.POST.get("next") or "mapping:configuration")
+
+
+# -- htmx fragments: rows added in the browser -----------------------------------------------
+@administrators_only
+@require_GET
+def criterion_row(request: HttpRequest, entity: str) -> HttpResponse:
+    if entity not in SYNCED_ENTITIES:
+        raise Http404("Unknown entity")
+    metadata = selectors.metadata_cached(integration=_integration(request))
+    dv_fields = metadata.dynamics_fields_for(entity)
+    field_key = request.GET.get("field") or next(iter(sorted(dv_fields)), "")
+    row = pages.criterion_row(_index(request), field_key, request.GET.get("operator", ""),
+                              request.GET.getlist("value") or None, dv_fields=dv_fields)
+    fields = pages.entity_page(services.EntityInput(entity=entity), metadata=metadata)
+    return render(request, "mapping/_criterion_row.html", {
+        "row": row, "page": fields,
+    })
+
+
+@administrators_only
+@require_GET
+def mapping_rows(request: HttpRequest, entity: str) -> HttpResponse:
+    """Rows for ActiveCampaign fields picked in the "Edit" dialog, or one row re-rendered after
+    its Dynamics field or direction changed (to show the matching value map)."""
+    if entity not in SYNCED_ENTITIES:
+        raise Http404("Unknown entity")
+    metadata = selectors.metadata_cached(integration=_integration(request))
+    direction = _direction(request.GET.get("entity_direction"))
+    start = _index(request)
+    rows = [
+        _new_mapping_row(start + offset, entity=entity, direction=direction, ac_key=ac_key,
+                         dynamics_key=request.GET.get("dynamics_key", ""),
+                         field_direction=request.GET.get("direction", ""), metadata=metadata)
+        for offset, ac_key in enumerate(request.GET.getlist("ac"))
+    ]
+    return render(request, "mapping/_mapping_rows.html", {
+        "rows": rows, "bidirectional": direction is Direction.BIDIRECTIONAL,
+    })
+
+
+def _new_mapping_row(index, *, entity, direction, ac_key, dynamics_key, field_direction,
+                     metadata):
+    """A custom mapping row, on the first compatible Dynamics field unless one is given, with
+    the options paired by label as a first proposal."""
+    ac_field = metadata.ac_fields_for(entity).get(ac_key)
+    dv_fields = metadata.dynamics_fields_for(entity)
+    if not dynamics_key and ac_field is not None:
+        targets = compatible_targets(ac_field, dv_fields.values(), direction)
+        dynamics_key = targets[0].field.key if targets else ""
+    dv_field = dv_fields.get(dynamics_key)
+    value_map = {}
+    if ac_field is not None and dv_field is not None:
+        value_map = {"push": default_value_map(dv_field, ac_field),
+                     "pull": default_value_map(ac_field, dv_field)}
+    return pages.mapping_row(index, entity=entity, direction=direction, ac_key=ac_key,
+                             dynamics_key=dynamics_key, standard=False, enabled=True,
+                             field_direction=field_direction, value_map=value_map,
+                             metadata=metadata)
+
+
+@administrators_only
+@require_GET
+def opportunity_rows(request: HttpRequest) -> HttpResponse:
+    metadata = selectors.metadata_cached(integration=_integration(request))
+    start = _index(request)
+    rows = [pages.opportunity_row(start + offset, dynamics_key=key, ac_type="", required=False,
+                                  enabled=True, in_schema=False, label=key, metadata=metadata)
+            for offset, key in enumerate(request.GET.getlist("dv"))]
+    return render(request, "mapping/_opportunity_rows.html", {"rows": rows})
+
+
+@administrators_only
+def compatibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "mapping/compatibility.html", {"rows": compatibility_rows()})
+
+
+def _index(request: HttpRequest) -> int:
+    try:
+        return max(0, min(int(request.GET.get("index", "0")), 100_000))
+    except ValueError:
+        return 0
+
+
+def _direction(value: str | None) -> Direction:
+    try:
+        return Direction(value or Direction.BIDIRECTIONAL.value)
+    except ValueError:
+        return Direction.BIDIRECTIONAL

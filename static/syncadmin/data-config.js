@@ -1,0 +1,77 @@
+// Data configuration page: rows added and removed in the browser, pickers, toggles.
+// The server validates everything again on save; this only shapes the form.
+const syncadminConfig = (() => {
+  const form = document.querySelector("#entity-form, #opportunity-form");
+
+  function nextIndex() {
+    const next = Number(form.dataset.nextIndex || 0);
+    form.dataset.nextIndex = String(next + 1);
+    return next;
+  }
+
+  function direction() {
+    const checked = form.querySelector("input[name=direction]:checked");
+    return checked ? checked.value : "bidirectional";
+  }
+
+  function showFieldDirections() {
+    // Field-level direction exists only when the entity syncs both ways (S-3.3).
+    const both = direction() === "bidirectional";
+    form.querySelectorAll(".field-direction").forEach((cell) => {
+      cell.hidden = !both;
+      cell.querySelectorAll("select").forEach((select) => { select.disabled = !both; });
+    });
+  }
+
+  form.addEventListener("click", (event) => {
+    const remove = event.target.closest("[data-remove-row]");
+    if (remove) remove.closest("tr").remove();
+  });
+
+  form.querySelectorAll("input[name=selection]").forEach((radio) => radio.addEventListener("change", () => {
+    document.getElementById("criteria").hidden = form.querySelector("input[name=selection]:checked").value !== "criteria";
+  }));
+  form.querySelectorAll("input[name=direction]").forEach((radio) => radio.addEventListener("change", showFieldDirections));
+  document.body.addEventListener("htmx:afterSwap", showFieldDirections);
+  if (form.id === "entity-form") showFieldDirections();
+
+  const customFields = document.getElementById("custom-fields-enabled");
+  if (customFields && !customFields.disabled) {
+    customFields.addEventListener("change", () => {
+      document.getElementById("permanent-warning").hidden = !customFields.checked;
+      document.getElementById("opportunity-fields").hidden = !customFields.checked;
+    });
+    form.addEventListener("submit", (event) => {
+      if (form.dataset.confirmPermanent === "1" && customFields.checked &&
+          !window.confirm("Opportunity custom field mapping cannot be turned off once saved. Save it?")) {
+        event.preventDefault();
+      }
+    });
+  }
+
+  // Pickers: a searchable list of checkboxes; "Add" fetches one row per checked field.
+  document.querySelectorAll(".modal").forEach((modal) => {
+    const search = modal.querySelector("[data-picker-search]");
+    const items = modal.querySelectorAll("[data-picker-list] [data-label]");
+    if (search) search.addEventListener("input", () => {
+      const words = search.value.trim().toLowerCase();
+      items.forEach((item) => { item.hidden = words !== "" && !item.dataset.label.includes(words); });
+    });
+    const add = modal.querySelector("[data-picker-add]");
+    if (!add) return;
+    add.addEventListener("click", () => {
+      const picked = [...modal.querySelectorAll("[data-picker-list] input:checked")];
+      if (picked.length === 0) return;
+      const params = new URLSearchParams();
+      picked.forEach((input) => params.append(add.dataset.param, input.value));
+      params.set("index", form.dataset.nextIndex || "0");
+      form.dataset.nextIndex = String(Number(form.dataset.nextIndex || 0) + picked.length);
+      params.set("entity_direction", direction());
+      htmx.ajax("GET", `${add.dataset.url}?${params}`, {target: add.dataset.target, swap: "beforeend"});
+      picked.forEach((input) => { input.checked = false; input.closest("[data-label]").remove(); });
+      bootstrap.Modal.getInstance(modal).hide();
+    });
+  });
+
+  return {nextIndex, direction};
+})();
