@@ -206,7 +206,13 @@ class MsalTokenProvider:
                 # Building the app fetches the tenant's OpenID configuration.
                 app = self._app_factory(self.config.client_id.strip(), **kwargs)
             except ValueError as exc:
-                raise self._error(_first_line(str(exc)), ConfigReason.TENANT) from None
+                # MSAL replaces the discovery answer ("AADSTS90002: Tenant '…' not found") by
+                # a generic message; the answer survives in the exception's context.
+                message = _discovery_message(exc)
+                codes = _AADSTS.findall(message)
+                raise self._error(
+                    message, ConfigReason.TENANT, code=f"AADSTS{codes[0]}" if codes else None
+                ) from None
             except _TRANSPORT_ERRORS as exc:
                 raise self._exception(exc) from None
             _apps[self._key] = (fingerprint, app)
@@ -259,6 +265,16 @@ class MsalTokenProvider:
             vendor=VENDOR,
             unsent=True,
         )
+
+
+def _discovery_message(exc: BaseException) -> str:
+    seen: BaseException | None = exc
+    while seen is not None:
+        match = re.search(r"AADSTS\d+:[^\r\n\\\"]*", str(seen))
+        if match:
+            return match.group(0).strip()
+        seen = seen.__cause__ or seen.__context__
+    return _first_line(str(exc))
 
 
 def _first_line(text: str) -> str:
