@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from itertools import islice
 from types import MappingProxyType
@@ -263,7 +264,8 @@ class DynamicsClient:
         if cached is not None:
             return cached
         query = odata.query_string([("$select", ENTITY_SELECT)])
-        payload = self._get_json(f"EntityDefinitions(LogicalName='{logical_name}')?{query}")
+        with _table_must_exist(logical_name):
+            payload = self._get_json(f"EntityDefinitions(LogicalName='{logical_name}')?{query}")
         try:
             info = table_info(payload)
         except KeyError:
@@ -280,13 +282,9 @@ class DynamicsClient:
         if cached is not None:
             return cached
         queries = metadata_queries(table)
-        answers = dict(
-            zip(
-                [key for key, _ in queries],
-                self._get_batch([url for _, url in queries]),
-                strict=True,
-            )
-        )
+        with _table_must_exist(table):
+            bodies = self._get_batch([url for _, url in queries])
+        answers = dict(zip([key for key, _ in queries], bodies, strict=True))
         try:
             schema = build_schema(answers, target_sets={})
         except (KeyError, TypeError, AttributeError):
@@ -862,6 +860,21 @@ class _Plan:
         self.select: tuple[str, ...] = select
         self.lookups: Mapping[str, tuple[str, ...]] = lookups
         self.has_lookups: bool = has_lookups
+
+
+@contextmanager
+def _table_must_exist(logical_name: str) -> Iterator[None]:
+    """A table missing from the environment is a setting to fix, not a missing record."""
+    try:
+        yield
+    except NotFoundError as exc:
+        raise ConfigurationError(
+            f"the environment has no table {logical_name!r} ({exc.message})",
+            vendor=VENDOR,
+            reason=ConfigReason.OTHER,
+            status=exc.status,
+            code=exc.code,
+        ) from None
 
 
 def _items(payload: Mapping) -> list[Mapping]:
