@@ -381,16 +381,19 @@ class DynamicsClient:
         Application users live in systemusers too; they carry an applicationid, so they are
         excluded by `applicationid eq null` (reference §11).
         """
-        where = odata.all_of(
+        conditions = [
             odata.eq("isdisabled", False),
             odata.eq("accessmode", 0),
             odata.is_null("applicationid"),
-        )
+        ]
         if search.strip():
             text = search.strip()
-            where = where & odata.any_of(
-                odata.contains("fullname", text), odata.contains("internalemailaddress", text)
+            conditions.append(
+                odata.any_of(
+                    odata.contains("fullname", text), odata.contains("internalemailaddress", text)
+                )
             )
+        where = odata.all_of(*conditions)
         options = [
             (
                 "$select",

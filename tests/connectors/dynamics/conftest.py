@@ -86,18 +86,38 @@ def config() -> DynamicsConfig:
     )
 
 
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
+@dataclass
+class FakeClock:
+    """Time that passes only when the code under test sleeps (retries, throttle waits)."""
+
+    now: float = 1000.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
 
 
 @pytest.fixture
-def make_client(identity, config, sleeps) -> Callable[..., DynamicsClient]:
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sleeps(clock) -> list[float]:
+    return clock.sleeps
+
+
+@pytest.fixture
+def make_client(identity, config, clock) -> Callable[..., DynamicsClient]:
     def make(**kwargs) -> DynamicsClient:
         kwargs.setdefault("http_settings", HttpSettings())
-        kwargs.setdefault("throttle_store", LocalStore())
+        kwargs.setdefault("throttle_store", LocalStore(clock=clock.monotonic))
         kwargs.setdefault("retry", RetryPolicy(attempts=3, backoff=0.01, backoff_max=0.02))
-        kwargs.setdefault("sleep", sleeps.append)
+        kwargs.setdefault("sleep", clock.sleep)
         return DynamicsClient(kwargs.pop("config", config), **kwargs)
 
     return make
