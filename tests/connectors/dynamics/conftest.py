@@ -8,6 +8,7 @@ the network. The authority host is not Microsoft's, so MSAL runs without instanc
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -131,6 +132,16 @@ def client(make_client) -> DynamicsClient:
 def dataverse_calls(mocked) -> list:
     """The requests that went to the org (not to the identity provider)."""
     return [call for call in mocked.calls if call.request.url.startswith(ORG)]
+
+
+def same_url(sent: str, link: str) -> bool:
+    """The link was sent unchanged. urllib3 writes percent-escapes in upper case (`%2f` ->
+    `%2F`), which RFC 3986 §2.1 makes equivalent; nothing else may differ."""
+
+    def upper_escapes(url: str) -> str:
+        return re.sub(r"%[0-9a-fA-F]{2}", lambda m: m.group(0).upper(), url)
+
+    return upper_escapes(sent) == upper_escapes(link)
 
 
 def odata_error(code: str, message: str) -> dict:
