@@ -115,12 +115,16 @@ _TRANSPORT_ERRORS = (requests.exceptions.RequestException, msal.exceptions.MsalS
 
 _apps: dict[tuple[str, str], tuple[str, object]] = {}
 _apps_lock = threading.Lock()
+# One lock per connection while its app is built (a network call): a slow or dead authority
+# holds up only the clients of that connection.
+_build_locks: dict[tuple[str, str], threading.Lock] = {}
 
 
 def forget_apps() -> None:
     """Drop every cached MSAL app (tests; after credentials change, the cache renews itself)."""
     with _apps_lock:
         _apps.clear()
+        _build_locks.clear()
 
 
 def _fingerprint(config: DynamicsConfig, settings: HttpSettings) -> str:
@@ -194,6 +198,12 @@ class MsalTokenProvider:
             cached = _apps.get(self._key)
             if cached is not None and cached[0] == fingerprint:
                 return cached[1]
+            build_lock = _build_locks.setdefault(self._key, threading.Lock())
+        with build_lock:
+            with _apps_lock:
+                cached = _apps.get(self._key)
+            if cached is not None and cached[0] == fingerprint:
+                return cached[1]  # built by another thread meanwhile
             kwargs = {
                 "authority": self.authority,
                 "client_credential": self.config.client_secret,
@@ -215,7 +225,8 @@ class MsalTokenProvider:
                 ) from None
             except _TRANSPORT_ERRORS as exc:
                 raise self._exception(exc) from None
-            _apps[self._key] = (fingerprint, app)
+            with _apps_lock:
+                _apps[self._key] = (fingerprint, app)
             return app
 
     # -- errors -----------------------------------------------------------------------------

@@ -772,6 +772,8 @@ class DynamicsClient:
         previous = None
         for _ in range(max_pages):
             payload = self._get_json(url, prefer)
+            if not isinstance(payload.get("value"), list):
+                raise self._not_an_api("a collection answer without a value list")
             yield payload
             next_link = payload.get("@odata.nextLink")
             if not next_link:
