@@ -72,6 +72,7 @@ from .records import (
     TableSchema,
     WhoAmI,
     WriteKind,
+    canonical_guid,
 )
 
 API_PATH = "/api/data/v9.2/"
@@ -737,11 +738,10 @@ class DynamicsClient:
         for key, value in item.items():
             if "@" in key:
                 continue
-            match = _LOOKUP_PROPERTY.match(key)
-            if match is None:
+            if not (key.startswith("_") and key.endswith("_value")):
                 values[key] = value
                 continue
-            name = match.group(1)
+            name = key[1:-6]
             if value is None:
                 values[name] = None
                 continue
@@ -759,7 +759,7 @@ class DynamicsClient:
         modified = item.get("modifiedon")
         return Row(
             table=plan.info.logical_name,
-            id=str(uuid.UUID(str(row_id))),
+            id=canonical_guid(row_id),
             values=MappingProxyType(values),
             etag=item.get("@odata.etag"),
             modified_on=dt.datetime.fromisoformat(modified.replace("Z", "+00:00"))

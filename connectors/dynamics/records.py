@@ -8,6 +8,7 @@ frozen dataclass of its own.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
@@ -67,6 +68,17 @@ class TableSchema:
 # -- rows ------------------------------------------------------------------------------------
 
 
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def canonical_guid(value: object) -> str:
+    """A GUID in Dataverse's own form (lower case, hyphens), or ValueError."""
+    text = str(value)
+    if _GUID.match(text):
+        return text.lower()
+    return str(uuid.UUID(text))  # braces, no hyphens, …; raises ValueError if not a GUID
+
+
 @dataclass(frozen=True)
 class LookupValue:
     """A reference to another row: a lookup column's value, read or written."""
@@ -75,7 +87,7 @@ class LookupValue:
     id: str
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "id", str(uuid.UUID(str(self.id))))
+        object.__setattr__(self, "id", canonical_guid(self.id))
 
 
 Scalar = str | int | float | bool | None
@@ -263,7 +275,7 @@ class RecordWrite:
         return cls(
             WriteKind.CREATE,
             table,
-            str(uuid.UUID(id)) if id else str(uuid.uuid4()),
+            canonical_guid(id) if id else str(uuid.uuid4()),
             values,
             None,
             ref,
@@ -279,15 +291,15 @@ class RecordWrite:
         etag: str | None = None,
         ref=None,
     ) -> RecordWrite:
-        return cls(WriteKind.UPDATE, table, str(uuid.UUID(id)), values, etag, ref)
+        return cls(WriteKind.UPDATE, table, canonical_guid(id), values, etag, ref)
 
     @classmethod
     def upsert(cls, table: str, id: str, values: Mapping[str, object], *, ref=None) -> RecordWrite:
-        return cls(WriteKind.UPSERT, table, str(uuid.UUID(id)), values, None, ref)
+        return cls(WriteKind.UPSERT, table, canonical_guid(id), values, None, ref)
 
     @classmethod
     def delete(cls, table: str, id: str, *, etag: str | None = None, ref=None) -> RecordWrite:
-        return cls(WriteKind.DELETE, table, str(uuid.UUID(id)), {}, etag, ref)
+        return cls(WriteKind.DELETE, table, canonical_guid(id), {}, etag, ref)
 
 
 class Outcome(StrEnum):
