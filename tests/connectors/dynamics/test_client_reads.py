@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import socket
 from decimal import Decimal
 
 import pytest
+import requests
 import responses
+from urllib3.exceptions import NameResolutionError
 
 from connectors.dynamics import LookupValue, OrgInfo, WhoAmI
 from connectors.dynamics import odata as q
@@ -400,3 +403,14 @@ def test_it_reports_an_unknown_entity_set_as_configuration(client, mocked):
     )
     with pytest.raises(ConfigurationError):
         list(client.rows("lead", ["leadid"]))
+
+
+def test_it_reports_an_unknown_org_host_as_unreachable(client, mocked):
+    failure = requests.exceptions.ConnectionError(
+        NameResolutionError("contoso.crm.dynamics.com", None, socket.gaierror(-2, "unknown"))
+    )
+    mocked.add(responses.GET, API + "WhoAmI", body=failure)
+    with pytest.raises(ConfigurationError) as caught:
+        client.check()
+    assert caught.value.reason is ConfigReason.UNREACHABLE
+    assert len(dataverse_calls(mocked)) == 1  # not retried: a name that does not resolve
