@@ -446,7 +446,11 @@ class DynamicsClient:
         - Change tracking off, or the delta link expired: `modifiedon ge <watermark -
           overlap>` ordered by modifiedon and id, duplicates dropped (mode POLLING, with
           `fallback` saying why). Deletions are invisible in this mode. An expired link
-          without a watermark starts a new chain instead (mode INITIAL).
+          without a watermark starts a new chain instead (mode INITIAL). After a polling
+          fallback no delta link is returned: the next call without one starts a new chain.
+
+        A delta link keeps the `$select` it was started with (the `columns` argument is then
+        used only to read lookups): start a new chain when the mapped columns change.
 
         Annotations are never requested on tracked queries: they have been reported to make
         the delta link disappear (MicrosoftDocs/powerapps-docs#439).
