@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from .config import ActiveCampaignConfig, DynamicsConfig
 from .errors import ConfigurationError, ConnectorError, user_message
@@ -54,11 +55,12 @@ def activecampaign_check(
         info = ActiveCampaignClient(config, http_settings=http_settings, retry=CHECK_RETRY).check()
     except ConnectorError as error:
         return _failure(Vendor.ACTIVECAMPAIGN, error)
+    identity = f"{info.display_name} ({info.email}) on {info.api_host}"
     return SideResult(
         vendor=Vendor.ACTIVECAMPAIGN,
         ok=True,
-        identity=info.describe(),
-        message=f"Connected to ActiveCampaign as {info.describe()}.",
+        identity=identity,
+        message=f"Connected to ActiveCampaign as {identity}.",
     )
 
 
@@ -71,11 +73,13 @@ def dynamics_check(
         info = DynamicsClient(config, http_settings=http_settings, retry=CHECK_RETRY).check()
     except ConnectorError as error:
         return _failure(Vendor.DYNAMICS, error)
+    host = urlsplit(info.org_url).netloc
+    identity = f"application user {info.user_id} in organization {info.organization_id} ({host})"
     return SideResult(
         vendor=Vendor.DYNAMICS,
         ok=True,
-        identity=info.describe(),
-        message=f"Connected to Dynamics 365 as {info.describe()}.",
+        identity=identity,
+        message=f"Connected to Dynamics 365 {host} as application user {info.user_id}.",
     )
 
 

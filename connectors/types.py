@@ -62,11 +62,18 @@ class FieldInfo:
 def field_info_to_dict(info: FieldInfo) -> dict:
     """A JSON-ready dict (for caches and exported configuration)."""
     return {
-        "vendor": info.vendor.value, "entity": info.entity, "key": info.key, "label": info.label,
-        "type": info.type.value, "vendor_type": info.vendor_type,
+        "vendor": info.vendor.value,
+        "entity": info.entity,
+        "key": info.key,
+        "label": info.label,
+        "type": info.type.value,
+        "vendor_type": info.vendor_type,
         "options": [[option.value, option.label] for option in info.options],
-        "required": info.required, "writable": info.writable, "custom": info.custom,
-        "max_length": info.max_length, "lookup_targets": list(info.lookup_targets),
+        "required": info.required,
+        "writable": info.writable,
+        "custom": info.custom,
+        "max_length": info.max_length,
+        "lookup_targets": list(info.lookup_targets),
         "alias": info.alias,
     }
 
@@ -74,12 +81,19 @@ def field_info_to_dict(info: FieldInfo) -> dict:
 def field_info_from_dict(data: dict) -> FieldInfo:
     """The inverse of field_info_to_dict; raises KeyError/ValueError on a malformed dict."""
     return FieldInfo(
-        vendor=Vendor(data["vendor"]), entity=str(data["entity"]), key=str(data["key"]),
-        label=str(data.get("label") or data["key"]), type=FieldType(data["type"]),
+        vendor=Vendor(data["vendor"]),
+        entity=str(data["entity"]),
+        key=str(data["key"]),
+        label=str(data.get("label") or data["key"]),
+        type=FieldType(data["type"]),
         vendor_type=str(data.get("vendor_type", "")),
-        options=tuple(ChoiceOption(str(value), str(label))
-                      for value, label in data.get("options") or ()),
-        required=bool(data.get("required", False)), writable=bool(data.get("writable", True)),
-        custom=bool(data.get("custom", False)), max_length=data.get("max_length"),
-        lookup_targets=tuple(data.get("lookup_targets") or ()), alias=str(data.get("alias", "")),
+        options=tuple(
+            ChoiceOption(str(value), str(label)) for value, label in data.get("options") or ()
+        ),
+        required=bool(data.get("required", False)),
+        writable=bool(data.get("writable", True)),
+        custom=bool(data.get("custom", False)),
+        max_length=data.get("max_length"),
+        lookup_targets=tuple(data.get("lookup_targets") or ()),
+        alias=str(data.get("alias", "")),
     )

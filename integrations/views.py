@@ -53,6 +53,7 @@ def integration_add(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         integration = integration_create(name=form.cleaned_data["name"], actor=request.user)
         request.session[SESSION_KEY] = integration.pk
+        request.__dict__.pop("_integration_current", None)
         messages.success(request, f"Added {integration.name}. Connect it to both services below.")
         return redirect("integrations:settings")
     return render(request, "integrations/add.html", {"form": form})
@@ -63,6 +64,7 @@ def integration_add(request: HttpRequest) -> HttpResponse:
 def integration_switch(request: HttpRequest) -> HttpResponse:
     integration = get_object_or_404(Integration, pk=request.POST.get("integration"))
     request.session[SESSION_KEY] = integration.pk
+    request.__dict__.pop("_integration_current", None)
     messages.info(request, f"Now working on {integration.name}.")
     return redirect(request.POST.get("next") or "dashboard")
 

@@ -26,7 +26,8 @@ def _rows(post: QueryDict, group: str) -> list[dict]:
         if match and match["group"] == group:
             values = post.getlist(key)
             rows.setdefault(int(match["index"]), {})[match["name"]] = (
-                values if key.endswith("-value") and len(values) > 1 else values[-1])
+                values if key.endswith("-value") and len(values) > 1 else values[-1]
+            )
     return [rows[index] for index in sorted(rows)]
 
 
@@ -35,8 +36,10 @@ def _checked(value) -> bool:
 
 
 def entity_input_from_post(entity: str, post: QueryDict) -> EntityInput:
-    criteria = [CriterionInput(row.get("field", ""), row.get("operator", ""), row.get("value"))
-                for row in _rows(post, "criteria")]
+    criteria = [
+        CriterionInput(row.get("field", ""), row.get("operator", ""), row.get("value"))
+        for row in _rows(post, "criteria")
+    ]
     mappings = []
     for row in _rows(post, "mappings"):
         value_map: dict[str, dict[str, str]] = {}
@@ -44,21 +47,37 @@ def entity_input_from_post(entity: str, post: QueryDict) -> EntityInput:
             if name.startswith("map-") and value:
                 _, flow, source = name.split("-", 2)
                 value_map.setdefault(flow, {})[source] = value
-        mappings.append(MappingInput(
-            ac_key=row.get("ac_key", ""), dynamics_key=row.get("dynamics_key", ""),
-            standard=_checked(row.get("standard")), enabled=_checked(row.get("enabled")),
-            direction=row.get("direction", ""), value_map=value_map,
-        ))
-    return EntityInput(entity=entity, enabled=_checked(post.get("enabled")),
-                       direction=post.get("direction", ""), selection=post.get("selection", ""),
-                       criteria=criteria, mappings=mappings)
+        mappings.append(
+            MappingInput(
+                ac_key=row.get("ac_key", ""),
+                dynamics_key=row.get("dynamics_key", ""),
+                standard=_checked(row.get("standard")),
+                enabled=_checked(row.get("enabled")),
+                direction=row.get("direction", ""),
+                value_map=value_map,
+            )
+        )
+    return EntityInput(
+        entity=entity,
+        enabled=_checked(post.get("enabled")),
+        direction=post.get("direction", ""),
+        selection=post.get("selection", ""),
+        criteria=criteria,
+        mappings=mappings,
+    )
 
 
 def opportunity_input_from_post(post: QueryDict) -> OpportunityInput:
     return OpportunityInput(
         enabled=_checked(post.get("enabled")),
         custom_fields_enabled=_checked(post.get("custom_fields_enabled")),
-        fields=[OpportunityFieldInput(row.get("dynamics_key", ""), row.get("ac_type", ""),
-                                      _checked(row.get("required")), _checked(row.get("enabled")))
-                for row in _rows(post, "fields")],
+        fields=[
+            OpportunityFieldInput(
+                row.get("dynamics_key", ""),
+                row.get("ac_type", ""),
+                _checked(row.get("required")),
+                _checked(row.get("enabled")),
+            )
+            for row in _rows(post, "fields")
+        ],
     )

@@ -85,8 +85,10 @@ class MappingRow:
     @property
     def one_way(self) -> str:
         for target in self.targets:
-            if target.field.key == self.dynamics_key and Direction.BIDIRECTIONAL not in \
-                    target.directions:
+            if (
+                target.field.key == self.dynamics_key
+                and Direction.BIDIRECTIONAL not in target.directions
+            ):
                 return next(iter(target.directions)).label
         return ""
 
@@ -126,12 +128,17 @@ def errors_by_path(problems: list[Problem]) -> dict[str, list[str]]:
 
 
 def _row_errors(errors: dict[str, list[str]], prefix: str) -> list[str]:
-    return [message for path, messages in errors.items()
-            if path == prefix or path.startswith(prefix + ".") for message in messages]
+    return [
+        message
+        for path, messages in errors.items()
+        if path == prefix or path.startswith(prefix + ".")
+        for message in messages
+    ]
 
 
-def criterion_row(index: int, field_key: str, operator: str, value, *, dv_fields,
-                  errors=()) -> CriterionRow:
+def criterion_row(
+    index: int, field_key: str, operator: str, value, *, dv_fields, errors=()
+) -> CriterionRow:
     dv_field = dv_fields.get(field_key)
     operators = operators_for(dv_field) if dv_field else []
     if dv_field and operator not in {o.value for o in operators}:
@@ -139,17 +146,34 @@ def criterion_row(index: int, field_key: str, operator: str, value, *, dv_fields
     return CriterionRow(index, field_key, operator, value, dv_field, operators, list(errors))
 
 
-def mapping_row(index: int, *, entity: str, direction: Direction, ac_key: str, dynamics_key: str,
-                standard: bool, enabled: bool, field_direction: str, value_map: dict,
-                metadata: Metadata, errors=()) -> MappingRow:
+def mapping_row(
+    index: int,
+    *,
+    entity: str,
+    direction: Direction,
+    ac_key: str,
+    dynamics_key: str,
+    standard: bool,
+    enabled: bool,
+    field_direction: str,
+    value_map: dict,
+    metadata: Metadata,
+    errors=(),
+) -> MappingRow:
     ac_fields = metadata.ac_fields_for(entity)
     dv_fields = metadata.dynamics_fields_for(entity)
     ac_field, dv_field = ac_fields.get(ac_key), dv_fields.get(dynamics_key)
     pair = standard_mapping(entity, ac_key) if standard else None
-    targets = [] if standard or ac_field is None else compatible_targets(
-        ac_field, dv_fields.values(), direction)
-    supported = (pair_directions(ac_field, dv_field) if ac_field and dv_field
-                 and not (pair and pair.is_relationship) else direction.flows | {direction})
+    targets = (
+        []
+        if standard or ac_field is None
+        else compatible_targets(ac_field, dv_fields.values(), direction)
+    )
+    supported = (
+        pair_directions(ac_field, dv_field)
+        if ac_field and dv_field and not (pair and pair.is_relationship)
+        else direction.flows | {direction}
+    )
     choices = field_direction_choices(direction, frozenset(supported))
     value_maps = []
     if ac_field and dv_field and not (pair and pair.is_relationship):
@@ -157,23 +181,37 @@ def mapping_row(index: int, *, entity: str, direction: Direction, ac_key: str, d
         for flow in (Direction.PUSH, Direction.PULL):
             if flow not in flows or flow not in supported:
                 continue
-            source, target = (dv_field, ac_field) if flow is Direction.PUSH else (ac_field,
-                                                                                  dv_field)
+            source, target = (
+                (dv_field, ac_field) if flow is Direction.PUSH else (ac_field, dv_field)
+            )
             rule = conversion(source.type, target.type)
             if rule is None or not rule.needs_value_map:
                 continue
             for option in _options(source):
-                value_maps.append(ValueMapRow(
-                    flow.value, option.value, option.label,
-                    str(value_map.get(flow.value, {}).get(option.value, "")),
-                    [(o.value, o.label) for o in _options(target)],
-                ))
+                value_maps.append(
+                    ValueMapRow(
+                        flow.value,
+                        option.value,
+                        option.label,
+                        str(value_map.get(flow.value, {}).get(option.value, "")),
+                        [(o.value, o.label) for o in _options(target)],
+                    )
+                )
     return MappingRow(
-        index=index, ac_key=ac_key, dynamics_key=dynamics_key, standard=standard,
-        locked=bool(pair and pair.locked), name=pair.name if pair else (
-            ac_field.label if ac_field else ac_key),
-        enabled=enabled, direction=field_direction, ac_field=ac_field, dynamics_field=dv_field,
-        targets=targets, direction_choices=choices, value_maps=value_maps, errors=list(errors),
+        index=index,
+        ac_key=ac_key,
+        dynamics_key=dynamics_key,
+        standard=standard,
+        locked=bool(pair and pair.locked),
+        name=pair.name if pair else (ac_field.label if ac_field else ac_key),
+        enabled=enabled,
+        direction=field_direction,
+        ac_field=ac_field,
+        dynamics_field=dv_field,
+        targets=targets,
+        direction_choices=choices,
+        value_maps=value_maps,
+        errors=list(errors),
     )
 
 
@@ -184,42 +222,75 @@ def _options(field: FieldInfo) -> list[ChoiceOption]:
     return list(field.options)
 
 
-def entity_page(data: EntityInput, *, metadata: Metadata,
-                problems: list[Problem] = ()) -> EntityPage:
+def entity_page(
+    data: EntityInput, *, metadata: Metadata, problems: list[Problem] = ()
+) -> EntityPage:
     entity = data.entity
     errors = errors_by_path(list(problems))
     prefix = f"{entity}."
-    local = {path[len(prefix):]: messages for path, messages in errors.items()
-             if path.startswith(prefix)}
+    local = {
+        path[len(prefix) :]: messages
+        for path, messages in errors.items()
+        if path.startswith(prefix)
+    }
     dv_fields = metadata.dynamics_fields_for(entity)
     try:
         direction = Direction(data.direction)
     except ValueError:
         direction = Direction.BIDIRECTIONAL
-    criteria = [criterion_row(i, c.field_key, c.operator, c.value, dv_fields=dv_fields,
-                              errors=_row_errors(local, f"criteria.{i}"))
-                for i, c in enumerate(data.criteria)]
-    rows = [mapping_row(i, entity=entity, direction=direction, ac_key=m.ac_key,
-                        dynamics_key=m.dynamics_key, standard=m.standard, enabled=m.enabled,
-                        field_direction=m.direction, value_map=m.value_map, metadata=metadata,
-                        errors=_row_errors(local, f"mappings.{i}"))
-            for i, m in enumerate(data.mappings)]
+    criteria = [
+        criterion_row(
+            i,
+            c.field_key,
+            c.operator,
+            c.value,
+            dv_fields=dv_fields,
+            errors=_row_errors(local, f"criteria.{i}"),
+        )
+        for i, c in enumerate(data.criteria)
+    ]
+    rows = [
+        mapping_row(
+            i,
+            entity=entity,
+            direction=direction,
+            ac_key=m.ac_key,
+            dynamics_key=m.dynamics_key,
+            standard=m.standard,
+            enabled=m.enabled,
+            field_direction=m.direction,
+            value_map=m.value_map,
+            metadata=metadata,
+            errors=_row_errors(local, f"mappings.{i}"),
+        )
+        for i, m in enumerate(data.mappings)
+    ]
     enabled_standard = {m.ac_key for m in data.mappings if m.standard and m.enabled}
     mapped = {m.ac_key for m in data.mappings if not m.standard}
-    pickable = [f for f in metadata.ac_fields_for(entity).values()
-                if f.type != FieldType.LOOKUP and f.key not in enabled_standard
-                and f.key not in mapped]
-    general = [message for path, messages in local.items()
-               if path in ("", "mappings", "criteria", "direction", "selection")
-               for message in messages] + errors.get(entity, [])
+    pickable = [
+        f
+        for f in metadata.ac_fields_for(entity).values()
+        if f.type != FieldType.LOOKUP and f.key not in enabled_standard and f.key not in mapped
+    ]
+    general = [
+        message
+        for path, messages in local.items()
+        if path in ("", "mappings", "criteria", "direction", "selection")
+        for message in messages
+    ] + errors.get(entity, [])
     return EntityPage(
-        entity=entity, label=ENTITIES[entity].label, data=data, criteria=criteria,
-        standard_rows=[r for r in rows if r.standard], custom_rows=[r for r in rows
-                                                                     if not r.standard],
-        criteria_fields=sorted((f for f in dv_fields.values() if operators_for(f)),
-                               key=lambda f: f.label.lower()),
+        entity=entity,
+        label=ENTITIES[entity].label,
+        data=data,
+        criteria=criteria,
+        standard_rows=[r for r in rows if r.standard],
+        custom_rows=[r for r in rows if not r.standard],
+        criteria_fields=sorted(
+            (f for f in dv_fields.values() if operators_for(f)), key=lambda f: f.label.lower()
+        ),
         pickable_ac_fields=sorted(pickable, key=lambda f: (f.custom, f.label.lower())),
-        general_errors=general, errors=dict(local),
+        general_errors=general,
+        errors=dict(local),
     )
 
 
@@ -251,40 +322,82 @@ class OpportunityPage:
         return max((row.index for row in self.rows), default=-1) + 1
 
 
-def opportunity_row(index: int, *, dynamics_key: str, ac_type: str, required: bool,
-                    enabled: bool, in_schema: bool, label: str, metadata: Metadata,
-                    errors=()) -> OpportunityRow:
+def opportunity_row(
+    index: int,
+    *,
+    dynamics_key: str,
+    ac_type: str,
+    required: bool,
+    enabled: bool,
+    in_schema: bool,
+    label: str,
+    metadata: Metadata,
+    errors=(),
+) -> OpportunityRow:
     dv_field = metadata.dynamics_fields_for("opportunity").get(dynamics_key)
     ac_types = ac_object_field_types_for(dv_field) if dv_field else [ac_type]
-    return OpportunityRow(index, dynamics_key, dv_field.label if dv_field else label,
-                          ac_type or (ac_types[0] if ac_types else ""), required, enabled,
-                          in_schema, ac_types, list(errors))
+    return OpportunityRow(
+        index,
+        dynamics_key,
+        dv_field.label if dv_field else label,
+        ac_type or (ac_types[0] if ac_types else ""),
+        required,
+        enabled,
+        in_schema,
+        ac_types,
+        list(errors),
+    )
 
 
-def opportunity_page(data: OpportunityInput, *, saved, metadata: Metadata,
-                     problems: list[Problem] = ()) -> OpportunityPage:
+def opportunity_page(
+    data: OpportunityInput, *, saved, metadata: Metadata, problems: list[Problem] = ()
+) -> OpportunityPage:
     errors = errors_by_path(list(problems))
-    local = {path[len("opportunity."):]: m for path, m in errors.items()
-             if path.startswith("opportunity.")}
+    local = {
+        path[len("opportunity.") :]: m
+        for path, m in errors.items()
+        if path.startswith("opportunity.")
+    }
     in_schema = {f.dynamics_key: f for f in saved.fields.all() if f.in_schema} if saved else {}
-    rows = [opportunity_row(i, dynamics_key=f.dynamics_key, ac_type=f.ac_type,
-                            required=f.required, enabled=f.enabled,
-                            in_schema=f.dynamics_key in in_schema,
-                            label=in_schema[f.dynamics_key].label if f.dynamics_key in in_schema
-                            else f.dynamics_key, metadata=metadata,
-                            errors=_row_errors(local, f"fields.{i}"))
-            for i, f in enumerate(data.fields)]
+    rows = [
+        opportunity_row(
+            i,
+            dynamics_key=f.dynamics_key,
+            ac_type=f.ac_type,
+            required=f.required,
+            enabled=f.enabled,
+            in_schema=f.dynamics_key in in_schema,
+            label=in_schema[f.dynamics_key].label
+            if f.dynamics_key in in_schema
+            else f.dynamics_key,
+            metadata=metadata,
+            errors=_row_errors(local, f"fields.{i}"),
+        )
+        for i, f in enumerate(data.fields)
+    ]
     dv_fields = metadata.dynamics_fields_for("opportunity")
     chosen = {f.dynamics_key for f in data.fields}
-    pickable = sorted((f for f in dv_fields.values()
-                       if f.key not in chosen and f.key not in OPPORTUNITY_STANDARD_FIELDS
-                       and ac_object_field_types_for(f)), key=lambda f: f.label.lower())
+    pickable = sorted(
+        (
+            f
+            for f in dv_fields.values()
+            if f.key not in chosen
+            and f.key not in OPPORTUNITY_STANDARD_FIELDS
+            and ac_object_field_types_for(f)
+        ),
+        key=lambda f: f.label.lower(),
+    )
     return OpportunityPage(
-        data=data, saved_custom_fields=bool(saved and saved.custom_fields_enabled), rows=rows,
+        data=data,
+        saved_custom_fields=bool(saved and saved.custom_fields_enabled),
+        rows=rows,
         pickable=pickable,
-        standard_labels=[dv_fields[k].label for k in OPPORTUNITY_STANDARD_FIELDS
-                         if k in dv_fields],
-        general_errors=[m for path, messages in local.items()
-                        if not path.startswith("fields.") for m in messages]
+        standard_labels=[dv_fields[k].label for k in OPPORTUNITY_STANDARD_FIELDS if k in dv_fields],
+        general_errors=[
+            m
+            for path, messages in local.items()
+            if not path.startswith("fields.")
+            for m in messages
+        ]
         + errors.get("opportunity", []),
     )

@@ -11,7 +11,7 @@ from integrations.selectors import integration_current
 
 from . import page as pages
 from . import selectors, services
-from .compat import compatibility_rows, compatible_targets
+from .compat import compatibility_rows, compatible_targets, conversion
 from .directions import Direction
 from .forms import entity_input_from_post, opportunity_input_from_post
 from .standard import ENTITIES, SYNCED_ENTITIES
@@ -46,21 +46,33 @@ def entity(request: HttpRequest, entity: str) -> HttpResponse:
     problems = []
     if request.method == "POST":
         data = entity_input_from_post(entity, request.POST)
-        problems = services.entity_config_save(integration=integration, data=data,
-                                               actor=request.user, metadata=metadata)
+        problems = services.entity_config_save(
+            integration=integration, data=data, actor=request.user, metadata=metadata
+        )
         if not problems:
-            messages.success(request, f"Saved the {ENTITIES[entity].label} configuration. "
-                                      "It takes effect at the next sync.")
+            messages.success(
+                request,
+                f"Saved the {ENTITIES[entity].label} configuration. "
+                "It takes effect at the next sync.",
+            )
             return redirect("mapping:entity", entity=entity)
     else:
         saved = selectors.entity_syncs(integration=integration)[entity]
         data = services.entity_input_from_saved(saved)
-    return render(request, "mapping/entity.html", {
-        "integration": integration, "tabs": _tabs(entity), "metadata": metadata,
-        "metadata_problem": metadata_problem, "page": pages.entity_page(
-            data, metadata=metadata, problems=problems),
-        "directions": list(Direction), "problems": problems,
-    }, status=400 if problems else 200)
+    return render(
+        request,
+        "mapping/entity.html",
+        {
+            "integration": integration,
+            "tabs": _tabs(entity),
+            "metadata": metadata,
+            "metadata_problem": metadata_problem,
+            "page": pages.entity_page(data, metadata=metadata, problems=problems),
+            "directions": list(Direction),
+            "problems": problems,
+        },
+        status=400 if problems else 200,
+    )
 
 
 @administrators_only
@@ -71,19 +83,29 @@ def opportunity(request: HttpRequest) -> HttpResponse:
     problems = []
     if request.method == "POST":
         data = opportunity_input_from_post(request.POST)
-        problems = services.opportunity_config_save(integration=integration, data=data,
-                                                    actor=request.user, metadata=metadata)
+        problems = services.opportunity_config_save(
+            integration=integration, data=data, actor=request.user, metadata=metadata
+        )
         if not problems:
-            messages.success(request, "Saved the Opportunities configuration. It takes effect "
-                                      "at the next sync.")
+            messages.success(
+                request, "Saved the Opportunities configuration. It takes effect at the next sync."
+            )
             return redirect("mapping:opportunity")
     else:
         data = services.opportunity_input_from_saved(saved)
-    return render(request, "mapping/opportunity.html", {
-        "integration": integration, "tabs": _tabs("opportunity"), "metadata": metadata,
-        "metadata_problem": metadata_problem, "problems": problems,
-        "page": pages.opportunity_page(data, saved=saved, metadata=metadata, problems=problems),
-    }, status=400 if problems else 200)
+    return render(
+        request,
+        "mapping/opportunity.html",
+        {
+            "integration": integration,
+            "tabs": _tabs("opportunity"),
+            "metadata": metadata,
+            "metadata_problem": metadata_problem,
+            "problems": problems,
+            "page": pages.opportunity_page(data, saved=saved, metadata=metadata, problems=problems),
+        },
+        status=400 if problems else 200,
+    )
 
 
 @administrators_only
@@ -107,12 +129,22 @@ def criterion_row(request: HttpRequest, entity: str) -> HttpResponse:
     metadata = selectors.metadata_cached(integration=_integration(request))
     dv_fields = metadata.dynamics_fields_for(entity)
     field_key = request.GET.get("field") or next(iter(sorted(dv_fields)), "")
-    row = pages.criterion_row(_index(request), field_key, request.GET.get("operator", ""),
-                              request.GET.getlist("value") or None, dv_fields=dv_fields)
+    row = pages.criterion_row(
+        _index(request),
+        field_key,
+        request.GET.get("operator", ""),
+        request.GET.getlist("value") or None,
+        dv_fields=dv_fields,
+    )
     fields = pages.entity_page(services.EntityInput(entity=entity), metadata=metadata)
-    return render(request, "mapping/_criterion_row.html", {
-        "row": row, "page": fields,
-    })
+    return render(
+        request,
+        "mapping/_criterion_row.html",
+        {
+            "row": row,
+            "page": fields,
+        },
+    )
 
 
 @administrators_only
@@ -126,18 +158,29 @@ def mapping_rows(request: HttpRequest, entity: str) -> HttpResponse:
     direction = _direction(request.GET.get("entity_direction"))
     start = _index(request)
     rows = [
-        _new_mapping_row(start + offset, entity=entity, direction=direction, ac_key=ac_key,
-                         dynamics_key=request.GET.get("dynamics_key", ""),
-                         field_direction=request.GET.get("direction", ""), metadata=metadata)
+        _new_mapping_row(
+            start + offset,
+            entity=entity,
+            direction=direction,
+            ac_key=ac_key,
+            dynamics_key=request.GET.get("dynamics_key", ""),
+            field_direction=request.GET.get("direction", ""),
+            metadata=metadata,
+        )
         for offset, ac_key in enumerate(request.GET.getlist("ac"))
     ]
-    return render(request, "mapping/_mapping_rows.html", {
-        "rows": rows, "bidirectional": direction is Direction.BIDIRECTIONAL,
-    })
+    return render(
+        request,
+        "mapping/_mapping_rows.html",
+        {
+            "rows": rows,
+            "bidirectional": direction is Direction.BIDIRECTIONAL,
+            "entity": entity,
+        },
+    )
 
 
-def _new_mapping_row(index, *, entity, direction, ac_key, dynamics_key, field_direction,
-                     metadata):
+def _new_mapping_row(index, *, entity, direction, ac_key, dynamics_key, field_direction, metadata):
     """A custom mapping row, on the first compatible Dynamics field unless one is given, with
     the options paired by label as a first proposal."""
     ac_field = metadata.ac_fields_for(entity).get(ac_key)
@@ -148,12 +191,21 @@ def _new_mapping_row(index, *, entity, direction, ac_key, dynamics_key, field_di
     dv_field = dv_fields.get(dynamics_key)
     value_map = {}
     if ac_field is not None and dv_field is not None:
-        value_map = {"push": default_value_map(dv_field, ac_field),
-                     "pull": default_value_map(ac_field, dv_field)}
-    return pages.mapping_row(index, entity=entity, direction=direction, ac_key=ac_key,
-                             dynamics_key=dynamics_key, standard=False, enabled=True,
-                             field_direction=field_direction, value_map=value_map,
-                             metadata=metadata)
+        for flow, source, target in (("push", dv_field, ac_field), ("pull", ac_field, dv_field)):
+            if conversion(source.type, target.type) is not None:
+                value_map[flow] = default_value_map(source, target)
+    return pages.mapping_row(
+        index,
+        entity=entity,
+        direction=direction,
+        ac_key=ac_key,
+        dynamics_key=dynamics_key,
+        standard=False,
+        enabled=True,
+        field_direction=field_direction,
+        value_map=value_map,
+        metadata=metadata,
+    )
 
 
 @administrators_only
@@ -161,9 +213,19 @@ def _new_mapping_row(index, *, entity, direction, ac_key, dynamics_key, field_di
 def opportunity_rows(request: HttpRequest) -> HttpResponse:
     metadata = selectors.metadata_cached(integration=_integration(request))
     start = _index(request)
-    rows = [pages.opportunity_row(start + offset, dynamics_key=key, ac_type="", required=False,
-                                  enabled=True, in_schema=False, label=key, metadata=metadata)
-            for offset, key in enumerate(request.GET.getlist("dv"))]
+    rows = [
+        pages.opportunity_row(
+            start + offset,
+            dynamics_key=key,
+            ac_type="",
+            required=False,
+            enabled=True,
+            in_schema=False,
+            label=key,
+            metadata=metadata,
+        )
+        for offset, key in enumerate(request.GET.getlist("dv"))
+    ]
     return render(request, "mapping/_opportunity_rows.html", {"rows": rows})
 
 

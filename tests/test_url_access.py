@@ -42,6 +42,14 @@ ACCESS = {
     "users:add": ((), admins_only(405)),
     "users:change_role": (("user_pk",), admins_only(405)),
     "users:remove": (("user_pk",), admins_only(405)),
+    "mapping:configuration": ((), admins_only()),
+    "mapping:entity": (("entity",), admins_only()),
+    "mapping:opportunity": ((), admins_only()),
+    "mapping:opportunity_rows": ((), admins_only()),
+    "mapping:refresh": ((), admins_only(405)),
+    "mapping:compatibility": ((), admins_only()),
+    "mapping:criterion_row": (("entity",), admins_only()),
+    "mapping:mapping_rows": (("entity",), admins_only()),
 }
 
 
@@ -76,7 +84,7 @@ def personas(db):
 def test_it_answers_each_persona_as_expected(client, personas, monkeypatch, name, persona):
     monkeypatch.setattr(health, "health_report", lambda **kw: (True, {"status": "ok"}))
     args, expected = ACCESS[name]
-    values = {"user_pk": personas["norole"].pk}
+    values = {"user_pk": personas["norole"].pk, "entity": "lead"}
     url = reverse(name, args=[values[a] for a in args])
     if personas[persona] is not None:
         client.force_login(personas[persona])
