@@ -163,7 +163,7 @@ def mapping_row(
     ac_fields = metadata.ac_fields_for(entity)
     dv_fields = metadata.dynamics_fields_for(entity)
     ac_field, dv_field = ac_fields.get(ac_key), dv_fields.get(dynamics_key)
-    pair = standard_mapping(entity, ac_key) if standard else None
+    pair = _standard_pair(entity, ac_key) if standard else None
     targets = (
         []
         if standard or ac_field is None
@@ -213,6 +213,14 @@ def mapping_row(
         value_maps=value_maps,
         errors=list(errors),
     )
+
+
+def _standard_pair(entity: str, ac_key: str):
+    """The standard pair, or None for a posted row that names no standard pair."""
+    try:
+        return standard_mapping(entity, ac_key)
+    except KeyError:
+        return None
 
 
 def _options(field: FieldInfo) -> list[ChoiceOption]:

@@ -102,9 +102,8 @@ class OpportunityInput:
 # -- metadata ----------------------------------------------------------------------------------
 def metadata_refresh(*, integration: Integration) -> Metadata:
     """Read both sides' fields from the vendors and cache them (the page's Refresh button)."""
-    from connectors.dynamics.client import DynamicsClient
-
     from connectors.activecampaign.client import ActiveCampaignClient
+    from connectors.dynamics.client import DynamicsClient
 
     ac = ActiveCampaignClient(integration.activecampaign_config())
     dv = DynamicsClient(integration.dynamics_config())
@@ -353,8 +352,7 @@ def _entity_write(integration: Integration, data: EntityInput) -> EntitySync:
 
 
 def _standard_name(entity: str, mapping: MappingInput) -> str:
-    pair = standard_mapping(entity, mapping.ac_key)
-    return pair.name if pair else ""
+    return standard_mapping(entity, mapping.ac_key).name  # validated: it is a standard pair
 
 
 def entity_input_from_saved(entity_sync: EntitySync) -> EntityInput:
@@ -398,7 +396,6 @@ def entity_config_save(
     field (S-3.5).
     """
     metadata = metadata or metadata_cached(integration=integration)
-    _drop_custom_for_enabled_standard(data)
     with transaction.atomic():
         current = (
             EntitySync.objects.select_for_update()
@@ -410,6 +407,7 @@ def entity_config_save(
         if current is not None:
             before = entity_input_from_saved(current)
             saved_pairs = {(m.ac_key, m.dynamics_key) for m in before.mappings}
+        _drop_custom_for_reenabled_standard(data, before)
         problems = entity_problems(data, metadata=metadata, saved=saved_pairs)
         if problems:
             return problems
@@ -425,15 +423,13 @@ def entity_config_save(
     return []
 
 
-def _drop_custom_for_enabled_standard(data: EntityInput) -> None:
-    enabled_standard = {m.ac_key for m in data.mappings if m.standard and m.enabled}
-    data.mappings = [
-        m
-        for m in data.mappings
-        if m.standard
-        or m.ac_key not in enabled_standard
-        or not standard_mapping(data.entity, m.ac_key)
-    ]
+def _drop_custom_for_reenabled_standard(data: EntityInput, before: EntityInput | None) -> None:
+    """A standard mapping turned back on takes its ActiveCampaign field back (S-3.5)."""
+    if before is None:
+        return
+    was_off = {m.ac_key for m in before.mappings if m.standard and not m.enabled}
+    back_on = {m.ac_key for m in data.mappings if m.standard and m.enabled} & was_off
+    data.mappings = [m for m in data.mappings if m.standard or m.ac_key not in back_on]
 
 
 def _entity_changes(before: EntityInput | None, after: EntityInput) -> dict:
