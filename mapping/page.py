@@ -20,7 +20,7 @@ from .services import (
     Problem,
 )
 from .standard import ENTITIES, standard_mapping
-from .transforms import FALSE, TRUE
+from .transforms import FALSE, TRUE, default_value_map
 
 
 @dataclass
@@ -212,6 +212,64 @@ def mapping_row(
         direction_choices=choices,
         value_maps=value_maps,
         errors=list(errors),
+    )
+
+
+def proposed_mapping_row(
+    index: int,
+    *,
+    entity: str,
+    direction: Direction,
+    ac_key: str,
+    dynamics_key: str,
+    field_direction: str,
+    metadata: Metadata,
+) -> MappingRow:
+    """A new custom mapping row, as a first proposal for a person to review.
+
+    Without a chosen Dynamics field, the best compatible one: same label, then the pair that
+    syncs in every direction the entity does, then the same type. A pair that syncs only one
+    way in a bidirectional entity gets that one way as its field direction; options are paired
+    by label.
+    """
+    ac_field = metadata.ac_fields_for(entity).get(ac_key)
+    dv_fields = metadata.dynamics_fields_for(entity)
+    targets = compatible_targets(ac_field, dv_fields.values(), direction) if ac_field else []
+    if not dynamics_key and targets:
+        best = min(
+            targets,
+            key=lambda t: (
+                t.field.label.casefold() != ac_field.label.casefold(),
+                not direction.flows <= t.directions,
+                t.field.type != ac_field.type,
+            ),
+        )
+        dynamics_key = best.field.key
+    chosen = next((t for t in targets if t.field.key == dynamics_key), None)
+    if (
+        chosen
+        and direction is Direction.BIDIRECTIONAL
+        and not field_direction
+        and Direction.BIDIRECTIONAL not in chosen.directions
+    ):
+        field_direction = next(iter(chosen.directions)).value
+    dv_field = dv_fields.get(dynamics_key)
+    value_map = {}
+    if ac_field is not None and dv_field is not None:
+        for flow, source, target in (("push", dv_field, ac_field), ("pull", ac_field, dv_field)):
+            if conversion(source.type, target.type) is not None:
+                value_map[flow] = default_value_map(source, target)
+    return mapping_row(
+        index,
+        entity=entity,
+        direction=direction,
+        ac_key=ac_key,
+        dynamics_key=dynamics_key,
+        standard=False,
+        enabled=True,
+        field_direction=field_direction,
+        value_map=value_map,
+        metadata=metadata,
     )
 
 

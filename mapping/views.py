@@ -11,11 +11,10 @@ from integrations.selectors import integration_current
 
 from . import page as pages
 from . import selectors, services
-from .compat import compatibility_rows, compatible_targets, conversion
+from .compat import compatibility_rows
 from .directions import Direction
 from .forms import entity_input_from_post, opportunity_input_from_post
 from .standard import ENTITIES, SYNCED_ENTITIES
-from .transforms import default_value_map
 
 TABS = [*SYNCED_ENTITIES, "opportunity"]
 
@@ -158,7 +157,7 @@ def mapping_rows(request: HttpRequest, entity: str) -> HttpResponse:
     direction = _direction(request.GET.get("entity_direction"))
     start = _index(request)
     rows = [
-        _new_mapping_row(
+        pages.proposed_mapping_row(
             start + offset,
             entity=entity,
             direction=direction,
@@ -177,34 +176,6 @@ def mapping_rows(request: HttpRequest, entity: str) -> HttpResponse:
             "bidirectional": direction is Direction.BIDIRECTIONAL,
             "entity": entity,
         },
-    )
-
-
-def _new_mapping_row(index, *, entity, direction, ac_key, dynamics_key, field_direction, metadata):
-    """A custom mapping row, on the first compatible Dynamics field unless one is given, with
-    the options paired by label as a first proposal."""
-    ac_field = metadata.ac_fields_for(entity).get(ac_key)
-    dv_fields = metadata.dynamics_fields_for(entity)
-    if not dynamics_key and ac_field is not None:
-        targets = compatible_targets(ac_field, dv_fields.values(), direction)
-        dynamics_key = targets[0].field.key if targets else ""
-    dv_field = dv_fields.get(dynamics_key)
-    value_map = {}
-    if ac_field is not None and dv_field is not None:
-        for flow, source, target in (("push", dv_field, ac_field), ("pull", ac_field, dv_field)):
-            if conversion(source.type, target.type) is not None:
-                value_map[flow] = default_value_map(source, target)
-    return pages.mapping_row(
-        index,
-        entity=entity,
-        direction=direction,
-        ac_key=ac_key,
-        dynamics_key=dynamics_key,
-        standard=False,
-        enabled=True,
-        field_direction=field_direction,
-        value_map=value_map,
-        metadata=metadata,
     )
 
 

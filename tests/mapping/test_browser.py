@@ -1,0 +1,186 @@
+"""Data configuration flows in headless Chromium (S-3)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from connectors.activecampaign.records import CustomObjectSchema
+from integrations.models import Integration
+from mapping import services
+from mapping.models import EntitySync, FieldMapping, OpportunitySync, SelectionCriterion
+from tests.fixtures.browser import htmx_swap
+from tests.fixtures.metadata import metadata_seed
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def integration():
+    integration, _ = Integration.objects.get_or_create(name="Default")
+    integration.status = Integration.Status.CONNECTED
+    integration.save()
+    metadata_seed(integration)
+    return integration
+
+
+def save(page):
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text(re.compile(r"Saved the .* configuration"))).to_be_visible()
+
+
+def test_it_toggles_an_entity_and_sets_its_direction(admin_page, integration):
+    page = admin_page
+    page.goto("/data/account/")
+
+    page.get_by_label("Sync accounts").uncheck()
+    page.get_by_label("Push only (Dynamics 365 → ActiveCampaign)").check()
+    expect(page.locator("td.field-direction").first).to_be_hidden()  # only when bidirectional
+    save(page)
+
+    row = EntitySync.objects.get(integration=integration, entity="account")
+    assert (row.enabled, row.direction) == (False, "push")
+    expect(page.get_by_label("Sync accounts")).not_to_be_checked()
+
+
+def test_it_adds_and_removes_criteria(admin_page, integration):
+    page = admin_page
+    page.goto("/data/lead/")
+
+    page.get_by_label("Records matching criteria").check()
+    for _ in range(2):
+        with htmx_swap(page, "criterion-row"):
+            page.get_by_role("button", name="Add criterion").click()
+    rows = page.locator("#criteria-rows tr")
+    expect(rows).to_have_count(2)
+    first, second = rows.nth(0), rows.nth(1)
+    with htmx_swap(page, "criterion-row"):
+        first.get_by_label("Criterion field").select_option(label="Lead Source")
+    expect(first.get_by_label("Criterion operator")).to_contain_text("is one of")
+    with htmx_swap(page, "criterion-row"):
+        first.get_by_label("Criterion operator").select_option(label="is")
+    first.get_by_label("Criterion value").select_option(label="Web")
+    with htmx_swap(page, "criterion-row"):
+        second.get_by_label("Criterion field").select_option(label="First Name")
+    second.get_by_label("Criterion value").fill("An")
+    save(page)
+    assert SelectionCriterion.objects.filter(entity_sync__entity="lead").count() == 2
+
+    page.locator("#criteria-rows tr").nth(1).get_by_role("button", name="Remove criterion").click()
+    save(page)
+
+    stored = SelectionCriterion.objects.get(entity_sync__entity="lead")
+    assert (stored.field_key, stored.operator, stored.value) == ("leadsourcecode", "is", "8")
+
+
+def test_it_shows_a_bad_criterion_next_to_its_row(admin_page, integration):
+    page = admin_page
+    page.goto("/data/lead/")
+    page.get_by_label("Records matching criteria").check()
+    with htmx_swap(page, "criterion-row"):
+        page.get_by_role("button", name="Add criterion").click()
+    row = page.locator("#criteria-rows tr").first
+    with htmx_swap(page, "criterion-row"):
+        row.get_by_label("Criterion field").select_option(label="Score")
+    row.get_by_label("Criterion value").fill("")
+
+    page.get_by_role("button", name="Save changes").click()
+
+    expect(page.get_by_text("Nothing was saved")).to_be_visible()
+    expect(page.locator("#criteria-rows tr").first.locator(".invalid-feedback")).to_be_visible()
+    assert not SelectionCriterion.objects.exists()
+
+
+def test_it_remaps_a_standard_field_to_a_custom_one_and_back(admin_page, integration):
+    page = admin_page
+    page.goto("/data/lead/")
+
+    page.get_by_label("Sync Job title").uncheck()
+    save(page)
+    page.get_by_role("button", name="Edit").click()
+    picker = page.locator("#ac-picker")
+    picker.get_by_label("Search ActiveCampaign fields").fill("job")
+    picker.get_by_text("Job title").click()
+    with htmx_swap(page, "mapping-rows"):
+        picker.get_by_role("button", name="Add").click()
+    select = page.get_by_label("Dynamics 365 field for Job title")
+    with htmx_swap(page, "mapping-rows"):
+        select.select_option(value="new_position")
+    save(page)
+    assert FieldMapping.objects.filter(
+        entity_sync__entity="lead", standard="", ac_key="jobTitle", dynamics_key="new_position"
+    ).exists()
+
+    page.get_by_label("Sync Job title").check()
+    save(page)
+
+    expect(page.get_by_label("Dynamics 365 field for Job title")).to_have_count(0)
+    rows = FieldMapping.objects.filter(entity_sync__entity="lead", ac_key="jobTitle")
+    assert [(r.standard, r.dynamics_key, r.enabled) for r in rows] == [
+        ("Job title", "jobtitle", True)
+    ]
+
+
+def test_a_custom_mapping_offers_only_compatible_fields(admin_page, integration):
+    page = admin_page
+    page.goto("/data/contact/")
+
+    page.get_by_role("button", name="Edit").click()
+    page.locator("#ac-picker").get_by_text("Birthday").click()
+    with htmx_swap(page, "mapping-rows"):
+        page.locator("#ac-picker").get_by_role("button", name="Add").click()
+
+    select = page.get_by_label("Dynamics 365 field for Birthday")
+    offered = select.locator("option").all_inner_texts()
+    assert any(text.startswith("Birthday") for text in offered)
+    assert not any(text.startswith(("Lead Source", "Score", "Business Phone")) for text in offered)
+    save(page)
+    assert FieldMapping.objects.filter(
+        entity_sync__entity="contact", ac_key="2", dynamics_key="birthdate"
+    ).exists()
+
+
+def test_it_enables_opportunities_and_makes_custom_fields_permanent(
+    admin_page, integration, monkeypatch
+):
+    specs = []
+
+    def writer(spec):
+        specs.append(spec)
+        return CustomObjectSchema(
+            id="schema-1",
+            slug=spec.slug,
+            label=spec.label,
+            plural_label=spec.plural_label,
+            fields=spec.fields,
+        )
+
+    monkeypatch.setattr(services, "_schema_writer", lambda integration: writer)
+    page = admin_page
+    page.goto("/data/opportunity/")
+
+    page.get_by_label("Sync opportunities").check()
+    page.get_by_label("Map opportunity custom fields").check()
+    expect(
+        page.get_by_text("Once saved, opportunity custom field mapping is permanent")
+    ).to_be_visible()
+    page.get_by_role("button", name="Edit").click()
+    page.locator("#dv-picker").get_by_text("Region").click()
+    with htmx_swap(page, "opportunity/rows"):
+        page.locator("#dv-picker").get_by_role("button", name="Add").click()
+    expect(page.get_by_role("button", name="Remove Region")).to_be_visible()  # a trash icon
+    page.once("dialog", lambda dialog: dialog.accept())  # the permanence warning
+    save(page)
+
+    # Saved: the toggle is locked on, and the trash icon became an on/off toggle.
+    expect(page.get_by_label("On (permanent: it cannot be turned off)")).to_be_disabled()
+    expect(page.get_by_role("button", name="Remove Region")).to_have_count(0)
+    expect(page.get_by_label("Sync Region")).to_be_checked()
+    page.get_by_label("Sync Region").uncheck()
+    save(page)
+    opportunity = OpportunitySync.objects.get(integration=integration)
+    field = opportunity.fields.get()
+    assert opportunity.custom_fields_enabled and field.in_schema and not field.enabled
+    assert "d365-new-region" in [f.id for f in specs[-1].fields]
