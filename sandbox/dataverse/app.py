@@ -89,28 +89,24 @@ class ExecutionTime:
 
 class DataverseSandbox(SandboxApp):
     name = "dataverse"
-    rules = [
-        Rule("/common/discovery/instance", endpoint="instance_discovery", methods=["GET"]),
-        Rule("/<tenant>/discovery/instance", endpoint="instance_discovery", methods=["GET"]),
-        Rule(
-            "/<tenant>/v2.0/.well-known/openid-configuration",
-            endpoint="openid_configuration",
-            methods=["GET"],
-        ),
-        Rule("/<tenant>/oauth2/v2.0/token", endpoint="token", methods=["POST"]),
-        Rule("/<tenant>/discovery/v2.0/keys", endpoint="jwks", methods=["GET"]),
-        Rule(
-            "/api/data/<version>/",
-            endpoint="odata",
-            defaults={"rest": ""},
-            methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
-        ),
-        Rule(
-            "/api/data/<version>/<path:rest>",
-            endpoint="odata",
-            methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
-        ),
-    ]
+    @property
+    def rules(self) -> list[Rule]:  # type: ignore[override]
+        # Fresh Rule objects per instance: a werkzeug Rule binds to one Map only, and tests
+        # run several sandboxes side by side.
+        api_methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+        return [
+            Rule("/common/discovery/instance", endpoint="instance_discovery", methods=["GET"]),
+            Rule("/<tenant>/discovery/instance", endpoint="instance_discovery", methods=["GET"]),
+            Rule(
+                "/<tenant>/v2.0/.well-known/openid-configuration",
+                endpoint="openid_configuration",
+                methods=["GET"],
+            ),
+            Rule("/<tenant>/oauth2/v2.0/token", endpoint="token", methods=["POST"]),
+            Rule("/<tenant>/discovery/v2.0/keys", endpoint="jwks", methods=["GET"]),
+            Rule("/api/data/<version>/", endpoint="odata", defaults={"rest": ""}, methods=api_methods),
+            Rule("/api/data/<version>/<path:rest>", endpoint="odata", methods=api_methods),
+        ]
 
     def __init__(
         self,

@@ -115,7 +115,7 @@ class Batch:
     def _request(raw: bytes, newline: bytes) -> Part:
         line, _, rest = raw.partition(newline)
         match = re.match(
-            r"^(GET|POST|PATCH|PUT|DELETE)\s+(\S+)(?:\s+HTTP/\d\.\d)?\s*$",
+            r"^(GET|POST|PATCH|PUT|DELETE)\s+(.+?)(?:\s+HTTP/\d\.\d)?\s*$",
             line.decode("utf-8", "replace"),
         )
         if not match:

@@ -237,15 +237,14 @@ class Metadata:
         }
         if column.kind == "Boolean":
             return {
-                "@odata.type": f"#{NS}BooleanOptionSetMetadata",
                 **base,
                 "OptionSetType": "Boolean",
                 "TrueOption": self._option_json(column, Option(1, column.true_label), owner),
                 "FalseOption": self._option_json(column, Option(0, column.false_label), owner),
             }
         kind = {"State": "State", "Status": "Status"}.get(column.kind, "Picklist")
+        # The declared type of OptionSet on these casts is the concrete one: no @odata.type.
         return {
-            "@odata.type": f"#{NS}OptionSetMetadata",
             **base,
             "OptionSetType": kind,
             "Options": [self._option_json(column, o, owner) for o in column.options],

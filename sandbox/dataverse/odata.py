@@ -258,6 +258,14 @@ COMPARISONS = {
 }
 
 
+def _unknown_function(name: str) -> DataverseError:
+    # The OData library's message for functions the service doesn't define.
+    return bad_request(
+        f"An unknown function with name '{name}' was found. This may also be a function import "
+        "or a key lookup on a navigation property, which is not allowed."
+    )
+
+
 def _syntax_error(text: str, pos: int) -> DataverseError:
     return bad_request(f"Syntax error at position {pos} in '{text}'.")
 
@@ -696,6 +704,8 @@ class SqlFilter:
             if path[0] == "$it":
                 path.pop(0)
             return self._path_value(path, cur_table, cur_alias)
+        if isinstance(node, Call) and node.name not in ("contains", "startswith", "endswith"):
+            raise _unknown_function(node.name)
         raise bad_request("Unsupported expression in $filter.")
 
     def _path_value(self, path: list[str], table: Table, alias: str) -> Typed:
@@ -778,10 +788,7 @@ class SqlFilter:
         prefix = "Microsoft.Dynamics.CRM."
         if name.startswith(prefix):
             return self._query_function(name[len(prefix) :], dict(node.named), table, alias)
-        raise bad_request(
-            f"An unknown function with name '{name}' was found. This may also be a function "
-            "import or a key lookup on a navigation property, which is not allowed."
-        )
+        raise _unknown_function(name)
 
     def _query_function(self, name: str, args: dict, table: Table, alias: str) -> Typed:
         prop = args.get("PropertyName")
@@ -886,11 +893,7 @@ class SqlFilter:
             any_sql = " OR ".join("dv_has_value(" + col + ", ?) = 1" for _ in vals) or "0"
             sql = f"({any_sql})" if name == "ContainValues" else f"(NOT ({any_sql}))"
             return Typed(sql, vals, "Edm.Boolean")
-        raise bad_request(
-            f"An unknown function with name 'Microsoft.Dynamics.CRM.{name}' was found. This may "
-            "also be a function import or a key lookup on a navigation property, which is not "
-            "allowed."
-        )
+        raise _unknown_function(f"Microsoft.Dynamics.CRM.{name}")
 
     @staticmethod
     def _function_value(item, column: Column) -> object:

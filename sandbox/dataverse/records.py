@@ -634,8 +634,9 @@ class Writer:
         if_none_match: str | None,
         duplicate_detection: bool = False,
         content_ids: dict[str, str] | None = None,
-    ) -> bool:
-        """PATCH semantics (S11-S13). Returns True when it created the row."""
+    ) -> tuple[bool, str]:
+        """PATCH semantics (S11-S13): (created?, id). Key columns in the body are stripped on
+        update; on create they win over the URL's key (S13)."""
         with self.store.atomic():
             row = self.store.get(table, record_id)
             if row is None:
@@ -645,20 +646,17 @@ class Writer:
                         404, "", f"{table.logical} With Id = {record_id} Does Not Exist"
                     )
                 parsed = self.parse_body(table, body, creating=True, content_ids=content_ids)
-                parsed.record_id = (
-                    None  # the URL names the row; key columns in the body are stripped
-                )
-                self._create_parsed(
+                new_id = self._create_parsed(
                     table, parsed, caller, record_id, duplicate_detection, content_ids
                 )
-                return True
+                return True, new_id
             if if_none_match == "*":
                 raise DataverseError(412, "", "A record with matching key values already exists.")
             parsed = self.parse_body(table, body, creating=False, content_ids=content_ids)
             self._update_parsed(
                 table, row, parsed, caller, if_match, duplicate_detection, content_ids
             )
-            return False
+            return False, record_id
 
     def delete(
         self, table: Table, record_id: str, caller: Caller, *, if_match: str | None = None
