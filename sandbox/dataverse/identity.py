@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote_plus, urlsplit
 
 from cryptography import x509
@@ -46,6 +47,7 @@ def _int_b64(value: int) -> str:
     return b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
 
 
+@lru_cache(maxsize=256)
 def origin_key(url: str) -> tuple[str, str, int] | None:
     """(scheme, host, port) with loopback names treated as one host."""
     parts = urlsplit(url)

@@ -144,9 +144,12 @@ class Reader:
                 )
             select_names = parse_select(options.get("$select"))
             if len(rels) > 1:
-                # ownerid expands to a systemuser or a team; both share the owner columns only.
-                columns = [target.columns[target.pk]]
-                select_names = None
+                # ownerid's type is the abstract `principal` (systemuser or team) whose only
+                # property is its key, ownerid; each row says its type in @odata.type.
+                for name in select_names or []:
+                    if name != "ownerid":
+                        raise property_not_found(name, "principal")
+                columns = []
             else:
                 columns = self._columns(target, select_names)
             plan = ExpandPlan(item.nav, rels, collection, target, columns, select_names)
@@ -452,7 +455,11 @@ class Reader:
                 )
                 for raw, obj in zip(fetched, rendered, strict=True):
                     if len(plan.rels) > 1:
-                        obj = {"@odata.type": f"#Microsoft.Dynamics.CRM.{t.logical}", **obj}
+                        obj = {
+                            "@odata.type": f"#Microsoft.Dynamics.CRM.{t.logical}",
+                            "@odata.etag": obj["@odata.etag"],
+                            "ownerid": raw[t.pk],
+                        }
                     related[(t.logical, raw[t.pk])] = obj
             for r, o in zip(rows, out, strict=True):
                 value = r.get(column.logical)

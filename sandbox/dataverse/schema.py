@@ -193,6 +193,8 @@ class Table:
     # Tables whose rows may be merged (Merge action) and whose webhooks may be registered.
     mergeable: bool = False
     description: str | None = None
+    _properties: dict = field(default_factory=dict, repr=False)
+    _properties_key: tuple = field(default=(), repr=False)
 
     @property
     def metadata_id(self) -> str:
@@ -210,7 +212,13 @@ class Table:
 
     def properties(self) -> dict[str, Column]:
         """Web API property name -> column, for every column exposed through OData."""
-        return {c.prop: c for c in self.columns.values() if c.odata and c.stored}
+        # Columns are only ever added (or replaced while the table is built), so the cache is
+        # keyed on the column count and identity of the dict's values.
+        key = (len(self.columns), id(self.columns))
+        if self._properties_key != key:
+            self._properties = {c.prop: c for c in self.columns.values() if c.odata and c.stored}
+            self._properties_key = key
+        return self._properties
 
     def has_money(self) -> bool:
         return any(c.kind == "Money" for c in self.columns.values())
@@ -833,6 +841,7 @@ def _finish(table: Table) -> None:
         table.columns[column.logical] = replace(column, schema=schema)
         for shadow in shadow_columns(column):
             table.columns.setdefault(shadow.logical, shadow)
+    table._properties_key = ()
 
 
 def shadow_columns(column: Column) -> list[Column]:

@@ -45,10 +45,14 @@ class Seeder:
         self.store = app.store
         self.tables = app.model.tables
         self.count = count
-        self.rng = random.Random(count * 31 + 7)  # noqa: S311 - demo data
-        self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         self.version = self.store.current_version()
+        # Deterministic per (count, state): the same seed on an empty sandbox gives the same
+        # ids; seeding again adds new rows instead of colliding with the first ones.
+        self.rng = random.Random(f"{count}:{self.version}")  # noqa: S311 - demo data
+        self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         self.changelog: list[tuple] = []
+        self._defaults: dict[str, dict] = {}
+        self._money: dict[str, bool] = {}
 
     def _id(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -64,7 +68,12 @@ class Seeder:
     def _row(self, table: Table, values: dict, owner: str | None) -> dict:
         created, modified = self._times()
         self.version += 1
-        row = {c.logical: c.default for c in table.stored_columns() if c.default is not None}
+        if table.logical not in self._defaults:
+            self._defaults[table.logical] = {
+                c.logical: c.default for c in table.stored_columns() if c.default is not None
+            }
+            self._money[table.logical] = table.has_money()
+        row = dict(self._defaults[table.logical])
         row.update(
             {
                 "createdon": created,
@@ -84,7 +93,7 @@ class Seeder:
                     "owningbusinessunit": self.app.business_unit_id,
                 }
             )
-        if table.has_money():
+        if self._money[table.logical]:
             row["transactioncurrencyid"] = self.app.currency_id
         row.update(values)
         self.app.writer.compose(table, {}, row)
@@ -103,7 +112,13 @@ class Seeder:
         contacts_people = [p for p in in_dynamics if p.dynamics_kind == "contact"]
         leads_people = [p for p in in_dynamics if p.dynamics_kind == "lead"]
         users = self._users()
-        user_ids = [u["systemuserid"] for u in users]
+        user_ids = [u["systemuserid"] for u in users] + [
+            r[0]
+            for r in self.store.query(
+                "SELECT systemuserid FROM dv_systemuser WHERE applicationid IS NULL "
+                "AND accessmode = 0 AND isdisabled = 0"
+            )
+        ] or [self.app.system_user_id]
 
         def owner() -> str:
             return self.rng.choice(user_ids)

@@ -300,3 +300,21 @@ def test_it_refuses_unknown_functions_and_bad_keys(dv, s):
     assert response.status_code == 400
     assert "unknown function with name 'tolower'" in response.json()["error"]["message"]
     assert s.get(f"{dv.api}/contacts(not-a-guid)").status_code == 400
+
+
+def test_it_expands_the_owner_as_a_principal(dv, s, people):
+    body = s.get(f"{dv.api}/contacts({people['ana']})", params={"$select": "lastname", "$expand": "ownerid"}).json()
+    owner = body["ownerid"]
+    assert owner["@odata.type"] == "#Microsoft.Dynamics.CRM.systemuser"
+    assert owner["ownerid"] == s.get(f"{dv.api}/WhoAmI").json()["UserId"]
+    refused = s.get(f"{dv.api}/contacts({people['ana']})", params={"$expand": "ownerid($select=fullname)"})
+    assert refused.json()["error"]["message"] == (
+        "Could not find a property named 'fullname' on type 'Microsoft.Dynamics.CRM.principal'."
+    )
+
+
+def test_it_says_plainly_which_query_features_the_sandbox_lacks(dv, s):
+    for params in ({"$apply": "aggregate(revenue with sum as total)"}, {"fetchXml": "<fetch/>"}):
+        response = s.get(f"{dv.api}/accounts", params=params)
+        assert response.status_code == 501
+        assert "sandbox" in response.json()["error"]["message"]

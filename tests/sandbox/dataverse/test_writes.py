@@ -322,3 +322,28 @@ def test_it_keeps_key_columns_of_the_body_out_of_updates(dv, s):
     s.patch(f"{dv.api}/contacts({contact})", json={"contactid": other, "lastname": "Still"}, headers={"If-Match": "*"})
     assert s.get(f"{dv.api}/contacts({contact})/lastname").json()["value"] == "Still"
     assert s.get(f"{dv.api}/contacts({other})").status_code == 404
+
+
+def test_it_reads_writes_and_filters_multi_select_choices(dv, s):
+    name = f"new_{unique('interests')}"
+    dv.app.attribute_add(
+        "contact", logical_name=name, type="MultiSelectPicklist", display_name="Interests",
+        options={1: "Email", 2: "Events", 3: "Webinars"},
+    )
+    fan = dv.create("contacts", {"lastname": "Fan", name: "1,3"})
+    dv.create("contacts", {"lastname": "Other", name: "2"})
+    body = s.get(
+        f"{dv.api}/contacts({fan})", params={"$select": name}, headers={"Prefer": 'odata.include-annotations="*"'}
+    ).json()
+    assert body[name] == "1,3"
+    assert body[f"{name}@OData.Community.Display.V1.FormattedValue"] == "Email; Webinars"
+    found = s.get(
+        f"{dv.api}/contacts",
+        params={"$select": "lastname",
+                "$filter": f"Microsoft.Dynamics.CRM.ContainValues(PropertyName='{name}',PropertyValues=['3'])"},
+    ).json()
+    assert [r["lastname"] for r in found["value"]] == ["Fan"]
+    assert s.post(f"{dv.api}/contacts", json={"lastname": "Bad", name: "1,9"}).status_code == 400
+    attribute = s.get(f"{dv.api}/EntityDefinitions(LogicalName='contact')/Attributes(LogicalName='{name}')",
+                      params={"$select": "AttributeType,AttributeTypeName"}).json()
+    assert (attribute["AttributeType"], attribute["AttributeTypeName"]["Value"]) == ("Virtual", "MultiSelectPicklistType")
