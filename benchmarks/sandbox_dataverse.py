@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import requests  # noqa: E402
+import requests
 
-from sandbox.dataverse.app import DataverseSandbox  # noqa: E402
-from sandbox.server import serve  # noqa: E402
-from sandbox.store import Database  # noqa: E402
+from sandbox.dataverse.app import DataverseSandbox
+from sandbox.server import serve
+from sandbox.store import Database
 
 HEADERS = {"Accept": "application/json", "OData-Version": "4.0", "OData-MaxVersion": "4.0"}
 
@@ -47,18 +47,32 @@ def reads_per_second(url: str, token: str, seconds: float, connections: int) -> 
     wrk = shutil.which("wrk")
     if wrk:
         out = subprocess.run(  # noqa: S603 - fixed argv, local server
-            [wrk, "-t2", f"-c{connections}", f"-d{int(seconds)}s", "-H", f"Authorization: Bearer {token}",
-             "-H", "Accept: application/json", url],
+            [
+                wrk,
+                "-t2",
+                f"-c{connections}",
+                f"-d{int(seconds)}s",
+                "-H",
+                f"Authorization: Bearer {token}",
+                "-H",
+                "Accept: application/json",
+                url,
+            ],
             capture_output=True,
             text=True,
             check=True,
         ).stdout
         rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-        note = f"wrk, {connections} connections" + (f", {errors.group(1)} non-2xx" if errors else "")
+        note = f"wrk, {connections} connections" + (
+            f", {errors.group(1)} non-2xx" if errors else ""
+        )
         return rate, note
     result: multiprocessing.Queue = multiprocessing.Queue()
-    workers = [multiprocessing.Process(target=_client, args=(url, token, seconds, result)) for _ in range(4)]
+    workers = [
+        multiprocessing.Process(target=_client, args=(url, token, seconds, result))
+        for _ in range(4)
+    ]
     for w in workers:
         w.start()
     total = sum(result.get() for _ in workers)
@@ -94,7 +108,9 @@ def report_paging(label: str, rows: int, times: list[float]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=100_000, help="people per seeding round")
-    parser.add_argument("--contacts", type=int, default=100_000, help="seed until this many contacts")
+    parser.add_argument(
+        "--contacts", type=int, default=100_000, help="seed until this many contacts"
+    )
     parser.add_argument("--seconds", type=float, default=10, help="duration of each read test")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--page-size", type=int, default=5000)
@@ -111,25 +127,36 @@ def main() -> None:
         app.seed(args.people)
         rounds += 1
         contacts = app.store.count(app.table("contact"))
-        print(f"seed round {rounds}: {time.perf_counter() - started:.2f} s, contacts now {contacts:,}")
+        print(
+            f"seed round {rounds}: {time.perf_counter() - started:.2f} s, contacts now {contacts:,}"
+        )
 
     _tenant, client_id, secret = app.app_registration_ensure()
     handle = serve(app, name="dv-bench")
     try:
         token = requests.post(
             f"{handle.url}/{app.tenant_id}/oauth2/v2.0/token",
-            data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret,
-                  "scope": f"{handle.url}/.default"},
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": secret,
+                "scope": f"{handle.url}/.default",
+            },
             timeout=10,
         ).json()["access_token"]
         api = f"{handle.url}/api/data/v9.2"
         session = requests.Session()
         session.headers.update({**HEADERS, "Authorization": f"Bearer {token}"})
-        one = session.get(f"{api}/contacts?$select=contactid&$top=1", timeout=10).json()["value"][0]["contactid"]
+        one = session.get(f"{api}/contacts?$select=contactid&$top=1", timeout=10).json()["value"][
+            0
+        ]["contactid"]
 
         print("simple reads (limits off):")
         for label, url in (
-            ("GET contacts(<id>)?$select=fullname,emailaddress1", f"{api}/contacts({one})?$select=fullname,emailaddress1"),
+            (
+                "GET contacts(<id>)?$select=fullname,emailaddress1",
+                f"{api}/contacts({one})?$select=fullname,emailaddress1",
+            ),
             ("GET contacts?$select=fullname&$top=5", f"{api}/contacts?$select=fullname&$top=5"),
             ("GET WhoAmI", f"{api}/WhoAmI"),
         ):
@@ -137,10 +164,13 @@ def main() -> None:
             print(f"  {label}: {rate:,.0f} requests/s ({note})")
 
         print(f"paging contacts with odata.maxpagesize={args.page_size}:")
-        rows, times = page_through(session, f"{api}/contacts?$select=fullname,emailaddress1,modifiedon", args.page_size)
+        rows, times = page_through(
+            session, f"{api}/contacts?$select=fullname,emailaddress1,modifiedon", args.page_size
+        )
         report_paging("all contacts, default order", rows, times)
         cutoff = app.store.query(
-            "SELECT modifiedon FROM dv_contact ORDER BY modifiedon LIMIT 1 OFFSET ?", (contacts // 10,)
+            "SELECT modifiedon FROM dv_contact ORDER BY modifiedon LIMIT 1 OFFSET ?",
+            (contacts // 10,),
         )[0][0]
         rows, times = page_through(
             session,
@@ -150,7 +180,9 @@ def main() -> None:
         )
         report_paging(f"modifiedon ge {cutoff}, ordered by modifiedon", rows, times)
         rows, times = page_through(
-            session, f"{api}/contacts?$select=fullname&$filter=modifiedon ge {cutoff}", args.page_size
+            session,
+            f"{api}/contacts?$select=fullname&$filter=modifiedon ge {cutoff}",
+            args.page_size,
         )
         report_paging(f"modifiedon ge {cutoff}, default order", rows, times)
     finally:

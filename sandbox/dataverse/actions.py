@@ -17,10 +17,20 @@ Win/LoseOpportunity: dataverse-api.md §5.7 (S40); body shape [M].
 CreateMultiple/UpdateMultiple: §5.7 (S33), all-or-nothing.
 """
 
+# ruff: noqa: S608 - SQL is composed from table/column names of the metadata model (custom
+# names are validated against CUSTOM_NAME); every value goes in as a parameter.
+
 from __future__ import annotations
 
 from .api import Answer, Call
-from .errors import DataverseError, bad_request, payload_error, record_not_found, segment_not_found
+from .errors import (
+    DataverseError,
+    bad_request,
+    invalid_status,
+    payload_error,
+    record_not_found,
+    segment_not_found,
+)
 from .odata import GUID_RE
 from .schema import Table
 
@@ -83,13 +93,14 @@ class Actions:
 
     # -- helpers -------------------------------------------------------------------------------
     def _entity_ref(self, value: object, parameter: str) -> tuple[Table, str]:
-        """A crmbaseentity parameter: {"@odata.type": "Microsoft.Dynamics.CRM.account", "accountid": …}."""
+        """A crmbaseentity parameter: {"@odata.type": "Microsoft.Dynamics.CRM.<table>", <pk>}."""
         if not isinstance(value, dict):
             raise bad_request(f"The parameter '{parameter}' must be an entity.")
         odata_type = str(value.get("@odata.type", "")).lstrip("#")
         if not odata_type.startswith("Microsoft.Dynamics.CRM."):
             raise bad_request(
-                f"The parameter '{parameter}' needs an @odata.type annotation naming its entity type."
+                f"The parameter '{parameter}' needs an @odata.type annotation naming its "
+                "entity type."
             )
         logical = odata_type.rsplit(".", 1)[-1]
         table = self.model.tables.get(logical)
@@ -133,11 +144,7 @@ class Actions:
         status_column = leads.columns["statuscode"]
         option = status_column.option(int(status))  # type: ignore[arg-type]
         if option is None or option.state != 1:
-            raise DataverseError(
-                400,
-                "0x80040278",
-                f"{status} is not a valid status code for state code LeadState.Qualified on lead with Id {lead_id}.",
-            )
+            raise invalid_status(status, "LeadState.Qualified", "lead", lead_id)
         duplicate_detection = body.get("SuppressDuplicateDetection") is False
         caller = call.caller
         accounts = self.model.tables["account"]
@@ -245,7 +252,9 @@ class Actions:
         return Answer(
             200,
             {
-                "@odata.context": f"{call.base}/$metadata#Collection(Microsoft.Dynamics.CRM.crmbaseentity)",
+                "@odata.context": (
+                    f"{call.base}/$metadata#Collection(Microsoft.Dynamics.CRM.crmbaseentity)"
+                ),
                 "value": created,
             },
         )
@@ -481,7 +490,9 @@ class Actions:
         return Answer(
             200,
             {
-                "@odata.context": f"{call.base}/$metadata#Microsoft.Dynamics.CRM.RetrieveTotalRecordCountResponse",
+                "@odata.context": (
+                    f"{call.base}/$metadata#Microsoft.Dynamics.CRM.RetrieveTotalRecordCountResponse"
+                ),
                 "EntityRecordCountCollection": {
                     "Count": len(keys),
                     "IsReadOnly": False,

@@ -3,6 +3,9 @@ references, functions and actions. Transport-neutral (a Call in, an Answer out) 
 same code serves plain requests and the parts of a $batch.
 """
 
+# ruff: noqa: S608 - SQL is composed from table/column names of the metadata model (custom
+# names are validated against CUSTOM_NAME); every value goes in as a parameter.
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,17 +19,20 @@ from werkzeug.datastructures import Headers, MultiDict
 
 from .errors import (
     DataverseError,
+    bad_key,
     bad_request,
+    lookup_value_write,
     no_resource,
     payload_error,
-    property_not_found,
     record_not_found,
     segment_not_found,
+    tracking_disabled,
+    tracking_option,
 )
 from .model import Caller, Model
-from .odata import TOTAL_COUNT, TOTAL_COUNT_EXCEEDED, GUID_RE, Preferences, split_top
+from .odata import GUID_RE, TOTAL_COUNT, TOTAL_COUNT_EXCEEDED, Preferences, split_top
 from .query import MAX_PAGE, Plan, Reader, delta_token, parse_delta_token
-from .records import Writer, check_etag
+from .records import Writer
 from .schema import Table
 from .storage import Store
 
@@ -41,7 +47,10 @@ QUERY_OPTIONS = {
     "$deltatoken",
 }
 UNSUPPORTED_OPTIONS = {"$skip", "$search", "$format"}
-JSON_TYPE = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"
+JSON_TYPE = (
+    "application/json; odata.metadata=minimal; odata.streaming=true; "
+    "IEEE754Compatible=false; charset=utf-8"
+)
 
 
 @dataclass
@@ -162,11 +171,7 @@ class WebApi:
         if "=" in text:
             name, _, value = text.partition("=")
             if name.strip() != table.pk:
-                raise bad_request(
-                    f"The key in the request URI is not valid for resource 'Microsoft.Dynamics.CRM.{table.logical}'. "
-                    "Ensure that the names and number of key properties match the declared or "
-                    "alternate key properties for the resource."
-                )
+                raise bad_key(table.logical)
             text = value.strip()
         text = text.strip("'").strip("{}").lower()
         if not GUID_RE.match(text):
@@ -221,7 +226,7 @@ class WebApi:
 
     def _collection(self, call: Call, table: Table, rest: list) -> Answer:
         if rest:
-            name, key = rest[0]
+            name, _key = rest[0]
             if name == "$count" and len(rest) == 1 and call.method == "GET":
                 return self._count(call, table)
             if (
@@ -275,14 +280,10 @@ class WebApi:
         tracking = prefs.has("odata.track-changes") and not extra_where
         if tracking:
             if not table.change_tracking:
-                raise DataverseError(
-                    400, "0x80072491", f"Entity {table.logical} isn't enabled for change tracking."
-                )
+                raise tracking_disabled(table.logical)
             for option in ("$filter", "$orderby", "$expand", "$top"):
                 if option in args:
-                    raise bad_request(
-                        f'The "{option}" query parameter isn\'t supported when Change Tracking is enabled.'
-                    )
+                    raise tracking_option(option)
         plan = self.reader.plan(table, args, call.caller)
         applied: list[str] = []
         page_size = MAX_PAGE
@@ -368,9 +369,7 @@ class WebApi:
 
     def _delta_version(self, table: Table, token: str) -> tuple[int, dt.datetime]:
         if not table.change_tracking:
-            raise DataverseError(
-                400, "0x80072491", f"Entity {table.logical} isn't enabled for change tracking."
-            )
+            raise tracking_disabled(table.logical)
         version, issued = parse_delta_token(token)
         days = self.app.expire_change_tracking_days
         if dt.datetime.now(dt.UTC) - issued > dt.timedelta(days=days):
@@ -386,8 +385,9 @@ class WebApi:
             f'SELECT COUNT(*) FROM "{table.sql_table}" WHERE versionnumber > ?', (version,)
         )[0]
         deletes = self.store.query_one(
-            "SELECT COUNT(DISTINCT c.id) FROM dv_changelog c WHERE c.entity = ? AND c.op = 'delete' "
-            f'AND c.version > ? AND NOT EXISTS (SELECT 1 FROM "{table.sql_table}" t WHERE t."{table.pk}" = c.id)',
+            "SELECT COUNT(DISTINCT c.id) FROM dv_changelog c WHERE c.entity = ? "
+            "AND c.op = 'delete' AND c.version > ? AND NOT EXISTS "
+            f'(SELECT 1 FROM "{table.sql_table}" t WHERE t."{table.pk}" = c.id)',
             (table.logical, version),
         )[0]
         return int(upserts), int(deletes)
@@ -397,9 +397,7 @@ class WebApi:
         args = call.args
         for option in ("$filter", "$orderby", "$expand", "$top"):
             if option in args:
-                raise bad_request(
-                    f'The "{option}" query parameter isn\'t supported when Change Tracking is enabled.'
-                )
+                raise tracking_option(option)
         version, _ = self._delta_version(table, args["$deltatoken"])
         plan = self.reader.plan(
             table,
@@ -448,7 +446,8 @@ class WebApi:
         if phase == "d" and len(values) < page_size:
             room = page_size - len(values)
             deleted = self.store.query(
-                "SELECT c.id, MAX(c.version) AS v FROM dv_changelog c WHERE c.entity = ? AND c.op = 'delete' "
+                "SELECT c.id, MAX(c.version) AS v FROM dv_changelog c WHERE c.entity = ? "
+                "AND c.op = 'delete' "
                 "AND c.version > ? AND c.version <= ? "
                 f'AND NOT EXISTS (SELECT 1 FROM "{table.sql_table}" t WHERE t."{table.pk}" = c.id) '
                 "GROUP BY c.id ORDER BY v LIMIT ?",
@@ -459,7 +458,9 @@ class WebApi:
             for r in deleted:
                 values.append(
                     {
-                        "@odata.context": f"{call.base}/$metadata#{table.entity_set}/$deletedEntity",
+                        "@odata.context": (
+                            f"{call.base}/$metadata#{table.entity_set}/$deletedEntity"
+                        ),
                         "id": r[0],
                         "reason": "deleted",
                     }
@@ -468,10 +469,8 @@ class WebApi:
                 last = deleted[-1][1]
         payload: dict = {"@odata.context": self.reader.context(call.base, plan, delta=True)}
         if more:
-            cookie = (
-                f'<cookie pagenumber="2" pagingcookie="{quote(f"phase={phase};last={last};upto={upto};v={version}", safe="")}" '
-                'istracking="True" />'
-            )
+            position = quote(f"phase={phase};last={last};upto={upto};v={version}", safe="")
+            cookie = f'<cookie pagenumber="2" pagingcookie="{position}" istracking="True" />'
             link = self._join(
                 self._links_base(call, ("$skiptoken",)), "$skiptoken=" + quote(cookie, safe="=")
             )
@@ -529,9 +528,9 @@ class WebApi:
         etag = f'W/"{row["versionnumber"]}"'
         inm = call.headers.get("If-None-Match")
         # Conditional GET: never with $expand or annotations (S12).
-        if inm and inm not in ("null", "*") and etag in [t.strip() for t in inm.split(",")]:
-            if not plan.expands and annotations is None:
-                return Answer(304, headers={"ETag": etag})
+        unchanged = inm and inm not in ("null", "*") and etag in [t.strip() for t in inm.split(",")]
+        if unchanged and not plan.expands and annotations is None:
+            return Answer(304, headers={"ETag": etag})
         body = self.reader.render(table, [row], plan.columns, plan.expands, annotations)[0]
         payload = {"@odata.context": self.reader.context(call.base, plan, entity=True), **body}
         headers = {"ETag": etag}
@@ -677,14 +676,14 @@ class WebApi:
             return Answer(
                 200,
                 {
-                    "@odata.context": f"{call.base}/$metadata#{table.entity_set}({record_id})/{column.prop}",
+                    "@odata.context": (
+                        f"{call.base}/$metadata#{table.entity_set}({record_id})/{column.prop}"
+                    ),
                     "value": to_json(column, value),
                 },
             )
         if column.is_lookup:
-            raise bad_request(
-                "CRM do not support direct update of Entity Reference properties, Use Navigation properties instead."
-            )
+            raise lookup_value_write()
         if method == "PUT":
             body = call.json(table.entity_set)
             if not isinstance(body, dict) or "value" not in body:

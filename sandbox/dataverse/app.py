@@ -89,6 +89,7 @@ class ExecutionTime:
 
 class DataverseSandbox(SandboxApp):
     name = "dataverse"
+
     @property
     def rules(self) -> list[Rule]:  # type: ignore[override]
         # Fresh Rule objects per instance: a werkzeug Rule binds to one Map only, and tests
@@ -104,7 +105,9 @@ class DataverseSandbox(SandboxApp):
             ),
             Rule("/<tenant>/oauth2/v2.0/token", endpoint="token", methods=["POST"]),
             Rule("/<tenant>/discovery/v2.0/keys", endpoint="jwks", methods=["GET"]),
-            Rule("/api/data/<version>/", endpoint="odata", defaults={"rest": ""}, methods=api_methods),
+            Rule(
+                "/api/data/<version>/", endpoint="odata", defaults={"rest": ""}, methods=api_methods
+            ),
             Rule("/api/data/<version>/<path:rest>", endpoint="odata", methods=api_methods),
         ]
 
@@ -473,7 +476,8 @@ class DataverseSandbox(SandboxApp):
 
     def _unauthorized(self, request: Request, reason: str, description: str | None) -> Response:
         origin = request.host_url.rstrip("/")
-        challenge = f"Bearer authorization_uri={origin}/{self.tenant_id}/oauth2/authorize, resource_id={origin}/"
+        authorize = f"{origin}/{self.tenant_id}/oauth2/authorize"
+        challenge = f"Bearer authorization_uri={authorize}, resource_id={origin}/"
         if description:
             challenge = (
                 f'Bearer error="invalid_token", error_description="{description}", ' + challenge[7:]
@@ -531,8 +535,8 @@ class DataverseSandbox(SandboxApp):
             if wait:
                 return self._limited(
                     REQUEST_LIMIT_CODE,
-                    f"Number of requests exceeded the limit of {self._requests.limit} over time window of "
-                    f"{int(self._requests.window)} seconds.",
+                    f"Number of requests exceeded the limit of {self._requests.limit} over time "
+                    f"window of {int(self._requests.window)} seconds.",
                     wait,
                 )
         if self._execution is not None:
@@ -542,8 +546,8 @@ class DataverseSandbox(SandboxApp):
                     EXECUTION_LIMIT_CODE,
                     f"Combined execution time of incoming requests exceeded limit of "
                     f"{self._execution.limit_ms:,} milliseconds over time window of "
-                    f"{int(self._execution.window)} seconds. Decrease number of concurrent requests "
-                    "or reduce the duration of requests and try again later.",
+                    f"{int(self._execution.window)} seconds. Decrease number of concurrent "
+                    "requests or reduce the duration of requests and try again later.",
                     wait,
                 )
         limiter = self._concurrency
@@ -613,7 +617,8 @@ class DataverseSandbox(SandboxApp):
         window = int(self._requests.window) if self._requests else 300
         return self._limited(
             REQUEST_LIMIT_CODE,
-            f"Number of requests exceeded the limit of {limit} over time window of {window} seconds.",
+            f"Number of requests exceeded the limit of {limit} over time window of {window} "
+            "seconds.",
             retry_after,
         )
 

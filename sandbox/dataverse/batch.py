@@ -156,7 +156,8 @@ class Batch:
         total = sum(len(i.parts) if isinstance(i, ChangeSet) else 1 for i in items)
         if total > MAX_REQUESTS:
             raise bad_request(
-                f"The batch contains {total} requests; a batch can contain up to {MAX_REQUESTS} requests."
+                f"The batch contains {total} requests; a batch can contain up to "
+                f"{MAX_REQUESTS} requests."
             )
         continue_on_error = call.prefs.has("odata.continue-on-error")
         rendered: list[bytes] = []

@@ -69,3 +69,68 @@ def method_not_allowed(
 
 def validation(message: str, code: str = "0x80044331") -> DataverseError:
     return DataverseError(400, code, f"A validation error occurred.  {message}")
+
+
+def bad_key(logical: str) -> DataverseError:
+    return bad_request(
+        "The key in the request URI is not valid for resource "
+        f"'Microsoft.Dynamics.CRM.{logical}'. Ensure that the names and number of key "
+        "properties match the declared or alternate key properties for the resource."
+    )
+
+
+def tracking_option(option: str) -> DataverseError:
+    """S9: $filter/$orderby/$expand/$top can't be combined with change tracking."""
+    return bad_request(
+        f'The "{option}" query parameter isn\'t supported when Change Tracking is enabled.'
+    )
+
+
+def tracking_disabled(logical: str) -> DataverseError:
+    return DataverseError(400, "0x80072491", f"Entity {logical} isn't enabled for change tracking.")
+
+
+def lookup_value_write() -> DataverseError:
+    return bad_request(
+        "CRM do not support direct update of Entity Reference properties, "
+        "Use Navigation properties instead."
+    )
+
+
+def invalid_property(name: str, logical: str) -> DataverseError:
+    """S30: an unknown plain property in a request body."""
+    return DataverseError(
+        400,
+        "0x0",
+        "An error occurred while validating input parameters: Microsoft.Crm.CrmException: "
+        f"Invalid property '{name}' was found in entity 'Microsoft.Dynamics.CRM.{logical}'. "
+        "---> Microsoft.OData.ODataException: Does not support untyped value in non-open type.",
+    )
+
+
+def undeclared_property(entity_set: str, name: str) -> DataverseError:
+    """S30: '<column>@odata.bind' where <column> is no navigation property."""
+    return payload_error(
+        entity_set,
+        f"Microsoft.OData.ODataException: An undeclared property '{name}' which only has "
+        "property annotations in the payload but no property value was found in the payload. "
+        "In OData, only declared navigation properties and declared named streams can be "
+        "represented as properties without values.",
+    )
+
+
+def not_convertible(entity_set: str, value: object, edm: str) -> DataverseError:
+    return payload_error(
+        entity_set,
+        f"Microsoft.OData.ODataException: Cannot convert the literal '{value}' to the expected "
+        f"type '{edm}'.",
+    )
+
+
+def invalid_status(status: object, state: str, logical: str, record_id: object) -> DataverseError:
+    return DataverseError(
+        400,
+        "0x80040278",
+        f"{status} is not a valid status code for state code {state} on {logical} "
+        f"with Id {record_id}.",
+    )

@@ -183,7 +183,8 @@ class Identity:
     def tenant(self, ref: str) -> dict | None:
         """A tenant by GUID or by its onmicrosoft.com domain (both work as authority)."""
         row = self.db.execute_one(
-            "SELECT * FROM dv_tenants WHERE lower(tenant_id) = lower(?) OR lower(domain) = lower(?)",
+            "SELECT * FROM dv_tenants "
+            "WHERE lower(tenant_id) = lower(?) OR lower(domain) = lower(?)",
             (ref, ref),
         )
         return dict(row) if row else None
@@ -207,7 +208,8 @@ class Identity:
 
     def app(self, client_id: str) -> AppRegistration | None:
         row = self.db.execute_one(
-            "SELECT client_id, tenant_id, name, object_id FROM dv_apps WHERE lower(client_id) = lower(?)",
+            "SELECT client_id, tenant_id, name, object_id FROM dv_apps "
+            "WHERE lower(client_id) = lower(?)",
             (client_id,),
         )
         return AppRegistration(**dict(row)) if row else None
@@ -289,7 +291,8 @@ class Identity:
                 90002,
                 f"Tenant '{tenant_ref}' not found. Check to make sure you have the correct tenant "
                 "ID and are signing into the correct cloud. Check with your subscription "
-                "administrator, this may happen if there are no active subscriptions for the tenant.",
+                "administrator, this may happen if there are no active subscriptions for the "
+                "tenant.",
             )
         tid = tenant["tenant_id"] if tenant else "{tenantid}"
         path = tenant["tenant_id"] if tenant else tenant_ref
@@ -405,7 +408,8 @@ class Identity:
                 90002,
                 f"Tenant '{tenant_ref}' not found. Check to make sure you have the correct tenant "
                 "ID and are signing into the correct cloud. Check with your subscription "
-                "administrator, this may happen if there are no active subscriptions for the tenant.",
+                "administrator, this may happen if there are no active subscriptions for the "
+                "tenant.",
             )
         grant_type = form.get("grant_type")
         if not grant_type:

@@ -431,7 +431,9 @@ class Metadata:
             return Answer(
                 200,
                 {
-                    "@odata.context": f"{call.base}/$metadata#EntityDefinitions({key})/{kind}/$entity",
+                    "@odata.context": (
+                        f"{call.base}/$metadata#EntityDefinitions({key})/{kind}/$entity"
+                    ),
                     **match[0],
                 },
             )
@@ -498,7 +500,10 @@ class Metadata:
             return Answer(
                 200,
                 {
-                    "@odata.context": f"{call.base}/$metadata#EntityDefinitions({key})/Attributes({attr_key})/{NS}{cast}/{segment}/$entity",
+                    "@odata.context": (
+                        f"{call.base}/$metadata#EntityDefinitions({key})/Attributes({attr_key})"
+                        f"/{NS}{cast}/{segment}/$entity"
+                    ),
                     **out,
                 },
             )
@@ -517,7 +522,8 @@ class Metadata:
         for item in expands:
             if item.nav not in ("OptionSet", "GlobalOptionSet") or cast not in ENUM_CASTS:
                 raise bad_request(
-                    f"Could not find a property named '{item.nav}' on type '{NS}{cast or 'AttributeMetadata'}'."
+                    f"Could not find a property named '{item.nav}' on type "
+                    f"'{NS}{cast or 'AttributeMetadata'}'."
                 )
         values = []
         for column, item in pairs:
@@ -695,7 +701,9 @@ class Metadata:
         return Answer(
             204,
             headers={
-                "OData-EntityId": f"{call.base}/EntityDefinitions({table.metadata_id})/Attributes({metadata_id})"
+                "OData-EntityId": (
+                    f"{call.base}/EntityDefinitions({table.metadata_id})/Attributes({metadata_id})"
+                )
             },
         )
 
@@ -729,20 +737,23 @@ class Metadata:
                 out.append(f'<NavigationProperty Name="{name}" Type="{target}"/>')
             for name, rel in self.model.collections.get(table.logical, {}).items():
                 out.append(
-                    f'<NavigationProperty Name="{name}" Type="Collection(mscrm.{rel.referencing_entity})" '
-                    f'Partner="{rel.nav}"/>'
+                    f'<NavigationProperty Name="{name}" '
+                    f'Type="Collection(mscrm.{rel.referencing_entity})" Partner="{rel.nav}"/>'
                 )
             out.append("</EntityType>")
         out.append(
-            '<ComplexType Name="WhoAmIResponse"><Property Name="BusinessUnitId" Type="Edm.Guid" Nullable="false"/>'
+            '<ComplexType Name="WhoAmIResponse">'
+            '<Property Name="BusinessUnitId" Type="Edm.Guid" Nullable="false"/>'
             '<Property Name="UserId" Type="Edm.Guid" Nullable="false"/>'
             '<Property Name="OrganizationId" Type="Edm.Guid" Nullable="false"/></ComplexType>'
         )
         out.append(
-            '<Function Name="WhoAmI"><ReturnType Type="mscrm.WhoAmIResponse" Nullable="false"/></Function>'
+            '<Function Name="WhoAmI">'
+            '<ReturnType Type="mscrm.WhoAmIResponse" Nullable="false"/></Function>'
         )
         out.append(
-            '<Action Name="QualifyLead" IsBound="true"><Parameter Name="entity" Type="mscrm.lead" Nullable="false"/>'
+            '<Action Name="QualifyLead" IsBound="true">'
+            '<Parameter Name="entity" Type="mscrm.lead" Nullable="false"/>'
             '<Parameter Name="CreateAccount" Type="Edm.Boolean" Nullable="false"/>'
             '<Parameter Name="CreateContact" Type="Edm.Boolean" Nullable="false"/>'
             '<Parameter Name="CreateOpportunity" Type="Edm.Boolean" Nullable="false"/>'
@@ -754,10 +765,12 @@ class Metadata:
             '<ReturnType Type="Collection(mscrm.crmbaseentity)" Nullable="false"/></Action>'
         )
         out.append(
-            '<Action Name="Merge"><Parameter Name="Target" Type="mscrm.crmbaseentity" Nullable="false"/>'
+            '<Action Name="Merge">'
+            '<Parameter Name="Target" Type="mscrm.crmbaseentity" Nullable="false"/>'
             '<Parameter Name="Subordinate" Type="mscrm.crmbaseentity" Nullable="false"/>'
             '<Parameter Name="UpdateContent" Type="mscrm.crmbaseentity"/>'
-            '<Parameter Name="PerformParentingChecks" Type="Edm.Boolean" Nullable="false"/></Action>'
+            '<Parameter Name="PerformParentingChecks" Type="Edm.Boolean" Nullable="false"/>'
+            "</Action>"
         )
         out.append('<EntityContainer Name="System">')
         for table in self.model.tables.values():
@@ -790,11 +803,11 @@ def _label_text(value: object) -> str | None:
 def column_from_spec(
     *,
     logical_name: str,
-    type: str,  # noqa: A002 - the spec's word
+    type: str,
     display_name: str | None = None,
     schema_name: str | None = None,
     max_length: int | None = None,
-    format: str | None = None,  # noqa: A002
+    format: str | None = None,
     behavior: str | None = None,
     required_level: str = "None",
     options: dict[int, str] | None = None,

@@ -5,6 +5,9 @@ Facts: dataverse-api.md §3 and §4 (S2 page-results, S5 select-columns, S6 coun
 S7 join-tables, S9 change tracking).
 """
 
+# ruff: noqa: S608 - SQL is composed from table/column names of the metadata model (custom
+# names are validated against CUSTOM_NAME); every value goes in as a parameter.
+
 from __future__ import annotations
 
 import datetime as dt
@@ -105,7 +108,8 @@ class Reader:
         for item in items:
             if len(item.path) != 1:
                 raise bad_request(
-                    "Ordering by properties of related tables is not supported; use $expand and order client-side."
+                    "Ordering by properties of related tables is not supported; use $expand and "
+                    "order client-side."
                 )
             column = props.get(item.path[0])
             if column is None:
@@ -199,7 +203,8 @@ class Reader:
         return f"({','.join(parts)})" if parts else ""
 
     def context(self, base: str, plan: Plan, *, entity: bool = False, delta: bool = False) -> str:
-        ctx = f"{base}/$metadata#{plan.table.entity_set}{self._select_context(plan.select_names, plan.expands)}"
+        selection = self._select_context(plan.select_names, plan.expands)
+        ctx = f"{base}/$metadata#{plan.table.entity_set}{selection}"
         if entity:
             ctx += "/$entity"
         if delta:
@@ -311,7 +316,7 @@ class Reader:
         self, items: list[tuple[Table, list[dict], list[Column]]]
     ) -> dict[tuple[str, str], str | None]:
         wanted: dict[str, set[str]] = {}
-        for table, rows, columns in items:
+        for _table, rows, columns in items:
             for column in columns:
                 if not column.is_lookup:
                     continue
@@ -334,7 +339,8 @@ class Reader:
                 chunk = id_list[i : i + 500]
                 marks = ",".join("?" for _ in chunk)
                 rows = self.store.query(
-                    f'SELECT "{t.pk}", "{t.primary_name}" FROM "{t.sql_table}" WHERE "{t.pk}" IN ({marks})',
+                    f'SELECT "{t.pk}", "{t.primary_name}" FROM "{t.sql_table}" '
+                    f'WHERE "{t.pk}" IN ({marks})',
                     chunk,
                 )
                 for r in rows:
@@ -493,7 +499,7 @@ class Reader:
                 params += plan.filter_params
             order = ", ".join(f't0."{c}" {"DESC" if d else "ASC"}' for c, d in plan.order)
             sql = (
-                f"SELECT {', '.join(f't0.{chr(34)}{n}{chr(34)}' for n in sorted(names))} "
+                f"SELECT {_quoted(sorted(names), 't0.')} "
                 f'FROM "{target.sql_table}" t0 WHERE {" AND ".join(where)} ORDER BY {order}'
             )
             for r in self.store.query(sql, params):
@@ -515,7 +521,7 @@ class Reader:
             rows += [
                 dict(r)
                 for r in self.store.query(
-                    f'SELECT {", ".join(f"{chr(34)}{n}{chr(34)}" for n in names)} FROM "{table.sql_table}" '
+                    f'SELECT {_quoted(names)} FROM "{table.sql_table}" '
                     f'WHERE "{table.pk}" IN ({marks})',
                     chunk,
                 )
@@ -559,7 +565,8 @@ class Reader:
         token: str, order: list[tuple[Column, bool]]
     ) -> tuple[int, list, dict[str, str]]:
         outer = re.fullmatch(
-            r'\s*<cookie pagenumber="(\d+)" pagingcookie="([^"]*)"(?: istracking="(True|False)")?\s*/>\s*',
+            r'\s*<cookie pagenumber="(\d+)" pagingcookie="([^"]*)"'
+            r'(?: istracking="(True|False)")?\s*/>\s*',
             token,
         )
         if not outer:
@@ -583,6 +590,10 @@ class Reader:
             else:
                 raise _bad_cookie()
         return page, values, extra
+
+
+def _quoted(names, prefix: str = "") -> str:
+    return ", ".join(f'{prefix}"{n}"' for n in names)
 
 
 def _bad_cookie() -> DataverseError:
@@ -632,11 +643,13 @@ def _int_option(name: str, value: str) -> int:
         number = int(value)
     except ValueError:
         raise bad_request(
-            f"Invalid value '{value}' for {name} query option found. The {name} query option requires a non-negative integer value."
+            f"Invalid value '{value}' for {name} query option found. The {name} query option "
+            "requires a non-negative integer value."
         ) from None
     if number < 0:
         raise bad_request(
-            f"Invalid value '{value}' for {name} query option found. The {name} query option requires a non-negative integer value."
+            f"Invalid value '{value}' for {name} query option found. The {name} query option "
+            "requires a non-negative integer value."
         )
     return number
 

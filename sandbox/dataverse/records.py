@@ -4,6 +4,9 @@ Facts: dataverse-api.md §5 (S10 create, S11 update/delete, S12 conditional oper
 S13 upsert, S16 binding, S28 duplicate detection, S30 payload errors) and §7 (columns).
 """
 
+# ruff: noqa: S608 - SQL is composed from table/column names of the metadata model (custom
+# names are validated against CUSTOM_NAME); every value goes in as a parameter.
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +15,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .errors import DataverseError, bad_request, payload_error, record_not_found, validation
+from .errors import (
+    DataverseError,
+    bad_key,
+    bad_request,
+    invalid_property,
+    invalid_status,
+    lookup_value_write,
+    not_convertible,
+    payload_error,
+    record_not_found,
+    undeclared_property,
+    validation,
+)
 from .model import Caller, Model
 from .odata import GUID_RE, fold
 from .schema import Column, Table
@@ -75,11 +90,11 @@ class Writer:
         if "=" in key:
             name, _, value = key.partition("=")
             if name.strip() != table.pk:
-                raise _bad_key(table)
+                raise bad_key(table.logical)
             key = value.strip()
         key = key.strip("'{}").lower()
         if not GUID_RE.match(key):
-            raise _bad_key(table)
+            raise bad_key(table.logical)
         return table, key
 
     def parse_body(
@@ -90,125 +105,116 @@ class Writer:
         creating: bool,
         content_ids: dict[str, str] | None = None,
     ) -> Parsed:
+        """Check a JSON body against the table: properties, binds, navigation properties."""
         if not isinstance(body, dict):
             raise payload_error(
                 table.entity_set,
                 "Microsoft.OData.ODataException: The payload must be a JSON object.",
             )
         props = table.properties()
-        values: dict = {}
-        submitted: list[str] = []
-        record_id = None
-        deep: list = []
-        bound: dict[str, list[str]] = {}
+        parsed = Parsed({}, [])
+        bound: dict[str, set[str]] = {}
         for key, value in body.items():
             if key.startswith("@"):
-                if key == "@odata.type" and isinstance(value, str):
-                    expected = f"Microsoft.Dynamics.CRM.{table.logical}"
-                    if value.lstrip("#") != expected:
-                        raise payload_error(
-                            table.entity_set,
-                            f"Microsoft.OData.ODataException: The entity type '{value.lstrip('#')}' "
-                            f"is not compatible with the base type '{expected}'.",
-                        )
+                self._check_type(table, key, value)
                 continue
             if "@" in key:
                 name, _, annotation = key.partition("@")
-                if annotation != "odata.bind":
-                    continue
-                rels = self.model.nav(table, name)
-                if rels is None:
-                    raise payload_error(
-                        table.entity_set,
-                        f"Microsoft.OData.ODataException: An undeclared property '{name}' which only "
-                        "has property annotations in the payload but no property value was found in "
-                        "the payload. In OData, only declared navigation properties and declared "
-                        "named streams can be represented as properties without values.",
-                    )
-                column = table.columns[rels[0].referencing_attribute]
-                if value is None:
-                    self._set_lookup(values, column, None, None)
-                else:
-                    if not isinstance(value, str):
-                        raise payload_error(
-                            table.entity_set,
-                            f"Microsoft.OData.ODataException: The value of '{key}' must be a URI.",
-                        )
-                    target, target_id = self.parse_reference(value, content_ids)
-                    allowed = {r.referenced_entity for r in rels}
-                    if target.logical not in allowed:
-                        raise bad_request(
-                            f"The navigation property '{name}' can't be bound to an entity of type "
-                            f"'Microsoft.Dynamics.CRM.{target.logical}'."
-                        )
-                    if not self.store.exists(target, target_id):
-                        raise record_not_found(target.logical, target_id)
-                    self._set_lookup(values, column, target.logical, target_id)
-                    bound.setdefault(column.logical, []).append(name)
-                if column.logical not in submitted:
-                    submitted.append(column.logical)
+                if annotation == "odata.bind":
+                    column = self._bind(table, name, value, parsed, content_ids)
+                    bound.setdefault(column, set()).add(name)
                 continue
             rels = self.model.nav(table, key)
-            if rels is not None:
-                column = table.columns[rels[0].referencing_attribute]
-                if value is None:
-                    self._set_lookup(values, column, None, None)
-                    submitted.append(column.logical)
-                elif isinstance(value, dict) and len(rels) == 1:
-                    deep.append((key, rels[0], value))
-                else:
-                    raise payload_error(
-                        table.entity_set,
-                        f"Microsoft.OData.ODataException: Invalid value for navigation property '{key}'.",
-                    )
-                continue
             collection = self.model.collection(table, key)
-            if collection is not None:
-                if not isinstance(value, list) or not creating:
-                    raise payload_error(
-                        table.entity_set,
-                        f"Microsoft.OData.ODataException: Invalid value for navigation property '{key}'.",
-                    )
-                deep.append((key, collection, value))
+            if rels is not None or collection is not None:
+                self._navigation(table, key, value, rels, collection, parsed, creating=creating)
                 continue
             column = props.get(key)
             if column is None:
-                raise DataverseError(
-                    400,
-                    "0x0",
-                    "An error occurred while validating input parameters: Microsoft.Crm.CrmException: "
-                    f"Invalid property '{key}' was found in entity 'Microsoft.Dynamics.CRM.{table.logical}'. "
-                    "---> Microsoft.OData.ODataException: Does not support untyped value in non-open type.",
-                )
+                raise invalid_property(key, table.logical)
             if column.is_lookup:
-                raise bad_request(
-                    "CRM do not support direct update of Entity Reference properties, Use Navigation "
-                    "properties instead."
-                )
+                raise lookup_value_write()
             if column.logical == table.pk:
                 text = str(value).strip("{}").lower() if value is not None else ""
                 if not GUID_RE.match(text):
-                    raise payload_error(
-                        table.entity_set,
-                        f"Microsoft.OData.ODataException: Cannot convert the literal '{value}' to the expected type 'Edm.Guid'.",
-                    )
-                record_id = text
+                    raise not_convertible(table.entity_set, value, "Edm.Guid")
+                parsed.record_id = text
                 continue
             if not (column.create if creating else column.update):
                 # Columns not valid for this operation are ignored, not refused (S20).
                 continue
-            values[column.logical] = self.coerce(table, column, value)
-            submitted.append(column.logical)
+            parsed.values[column.logical] = self.coerce(table, column, value)
+            parsed.submitted.append(column.logical)
         for column_name, navs in bound.items():
-            if len(set(navs)) > 1:
+            if len(navs) > 1:
                 if table.logical == "contact":
                     raise DataverseError(
                         400,
                         "0x80040508",
-                        "You can either specify a contacts parent contact or its account, but not both.",
+                        "You can either specify a contacts parent contact or its account, "
+                        "but not both.",
                     )
                 raise bad_request(f"The lookup '{column_name}' was bound twice in one request.")
-        return Parsed(values, submitted, record_id, deep)
+        return parsed
+
+    @staticmethod
+    def _check_type(table: Table, key: str, value: object) -> None:
+        if key != "@odata.type" or not isinstance(value, str):
+            return
+        expected = f"Microsoft.Dynamics.CRM.{table.logical}"
+        if value.lstrip("#") != expected:
+            raise payload_error(
+                table.entity_set,
+                f"Microsoft.OData.ODataException: The entity type '{value.lstrip('#')}' is not "
+                f"compatible with the base type '{expected}'.",
+            )
+
+    def _bind(self, table: Table, name: str, value, parsed: Parsed, content_ids) -> str:
+        """<nav>@odata.bind: set a lookup to an existing row (S10, S16); returns the column."""
+        rels = self.model.nav(table, name)
+        if rels is None:
+            raise undeclared_property(table.entity_set, name)
+        column = table.columns[rels[0].referencing_attribute]
+        if value is None:
+            self._set_lookup(parsed.values, column, None, None)
+        else:
+            if not isinstance(value, str):
+                raise payload_error(
+                    table.entity_set,
+                    f"Microsoft.OData.ODataException: The value of '{name}@odata.bind' must be "
+                    "a URI.",
+                )
+            target, target_id = self.parse_reference(value, content_ids)
+            if target.logical not in {r.referenced_entity for r in rels}:
+                raise bad_request(
+                    f"The navigation property '{name}' can't be bound to an entity of type "
+                    f"'Microsoft.Dynamics.CRM.{target.logical}'."
+                )
+            if not self.store.exists(target, target_id):
+                raise record_not_found(target.logical, target_id)
+            self._set_lookup(parsed.values, column, target.logical, target_id)
+        if column.logical not in parsed.submitted:
+            parsed.submitted.append(column.logical)
+        return column.logical
+
+    def _navigation(self, table, key, value, rels, collection, parsed: Parsed, *, creating) -> None:
+        """A navigation property as a plain key: null clears, objects/arrays deep-insert."""
+        if rels is not None:
+            column = table.columns[rels[0].referencing_attribute]
+            if value is None:
+                self._set_lookup(parsed.values, column, None, None)
+                parsed.submitted.append(column.logical)
+                return
+            if isinstance(value, dict) and len(rels) == 1:
+                parsed.deep.append((key, rels[0], value))
+                return
+        elif isinstance(value, list) and creating:
+            parsed.deep.append((key, collection, value))
+            return
+        raise payload_error(
+            table.entity_set,
+            f"Microsoft.OData.ODataException: Invalid value for navigation property '{key}'.",
+        )
 
     @staticmethod
     def _set_lookup(
@@ -241,8 +247,8 @@ class Writer:
                 raise wrong()
             if column.max_length is not None and len(value) > column.max_length:
                 raise validation(
-                    f"The length of the '{column.logical}' attribute of the '{table.logical}' entity "
-                    f"exceeded the maximum allowed length of '{column.max_length}'."
+                    f"The length of the '{column.logical}' attribute of the '{table.logical}' "
+                    f"entity exceeded the maximum allowed length of '{column.max_length}'."
                 )
             return value
         if kind == "Boolean":
@@ -289,10 +295,8 @@ class Writer:
 
     @staticmethod
     def _date(table: Table, column: Column, value: str, wrong) -> str:
-        if (
-            column.behavior == "DateOnly"
-            or column.format == "DateOnly"
-            and column.behavior != "UserLocal"
+        if column.behavior == "DateOnly" or (
+            column.format == "DateOnly" and column.behavior != "UserLocal"
         ):
             match = re.match(r"^(\d{4}-\d{2}-\d{2})(?:T.*)?$", value)
             if not match:
@@ -380,11 +384,8 @@ class Writer:
                 changes["statecode"] = state
             elif option.state != state:
                 state_label = state_col.option(state).label if state_col.option(state) else state
-                raise DataverseError(
-                    400,
-                    "0x80040278",
-                    f"{status} is not a valid status code for state code "
-                    f"{table.schema}State.{state_label} on {table.logical} with Id {row.get(table.pk)}.",
+                raise invalid_status(
+                    status, f"{table.schema}State.{state_label}", table.logical, row.get(table.pk)
                 )
         elif state is not None:
             changes["statuscode"] = state_col.option(state).default_status
@@ -399,8 +400,9 @@ class Writer:
             raise DataverseError(
                 400,
                 "0x80100005",
-                f"This message can not be used to set the state of opportunity to {target}. In order "
-                f"to set state of opportunity to {target}, use the {message} message instead.",
+                f"This message can not be used to set the state of opportunity to {target}. In "
+                f"order to set state of opportunity to {target}, use the {message} message "
+                "instead.",
             )
 
     # -- duplicate detection -------------------------------------------------------------------
@@ -716,14 +718,6 @@ def check_etag(row: dict, if_match: str | None) -> None:
             "",
             "The version of the existing record doesn't match the RowVersion property provided.",
         )
-
-
-def _bad_key(table: Table) -> DataverseError:
-    return bad_request(
-        f"The key in the request URI is not valid for resource 'Microsoft.Dynamics.CRM.{table.logical}'. "
-        "Ensure that the names and number of key properties match the declared or alternate key "
-        "properties for the resource."
-    )
 
 
 def _out_of_range(table: Table, column: Column, value: object) -> DataverseError:

@@ -77,7 +77,9 @@ class Org:
         return session
 
     def create(self, entity_set: str, body: dict, session: requests.Session | None = None) -> str:
-        response = (session or self.session()).post(f"{self.api}/{entity_set}", json=body, timeout=10)
+        response = (session or self.session()).post(
+            f"{self.api}/{entity_set}", json=body, timeout=10
+        )
         assert response.status_code == 204, response.text
         return response.headers["OData-EntityId"].rsplit("(", 1)[1].rstrip(")")
 

@@ -13,7 +13,9 @@ from .conftest import unique
 pytestmark = pytest.mark.integration
 
 
-def request_part(method: str, url: str, body: dict | None = None, content_id: str | None = None) -> str:
+def request_part(
+    method: str, url: str, body: dict | None = None, content_id: str | None = None
+) -> str:
     lines = ["Content-Type: application/http", "Content-Transfer-Encoding: binary"]
     if content_id:
         lines.append(f"Content-ID: {content_id}")
@@ -101,13 +103,18 @@ def test_it_runs_a_change_set_with_references_and_a_get_after_it(dv, s):
                 ),
                 request_part("PATCH", "$1", {"primarycontactid@odata.bind": "$2"}, "3"),
             ],
-            request_part("GET", f"/api/data/v9.2/accounts?$select=name&$filter=name eq '{name}'"
-                         "&$expand=primarycontactid($select=lastname)"),
+            request_part(
+                "GET",
+                f"/api/data/v9.2/accounts?$select=name&$filter=name eq '{name}'"
+                "&$expand=primarycontactid($select=lastname)",
+            ),
         ],
     )
     response = send(s, dv.api, body, boundary)
     assert response.status_code == 200, response.text
-    assert re.fullmatch(r"multipart/mixed; boundary=batchresponse_[0-9a-f-]{36}", response.headers["Content-Type"])
+    assert re.fullmatch(
+        r"multipart/mixed; boundary=batchresponse_[0-9a-f-]{36}", response.headers["Content-Type"]
+    )
     changeset, query = parse_response(response)
     assert changeset["boundary"].startswith("changesetresponse_")
     created = changeset["changeset"]
@@ -140,7 +147,13 @@ def test_it_rolls_back_a_failed_change_set_and_stops_without_continue_on_error(d
     [failure] = parse_response(response)
     assert failure["status"] == 400
     assert failure["body"]["error"]["code"] == "0x80044331"
-    names = {r["name"] for r in s.get(f"{dv.api}/accounts", params={"$filter": f"startswith(name,'{name}')", "$select": "name"}).json()["value"]}
+    names = {
+        r["name"]
+        for r in s.get(
+            f"{dv.api}/accounts",
+            params={"$filter": f"startswith(name,'{name}')", "$select": "name"},
+        ).json()["value"]
+    }
     assert names == {f"{name}-before"}  # the set rolled back; nothing ran after the failure
 
 
@@ -163,7 +176,9 @@ def test_it_answers_every_part_with_continue_on_error(dv, s):
 
 def test_it_refuses_lf_only_bodies_as_unreadable_unless_padded(dv, s):
     boundary = f"batch_{unique()}"
-    crlf = batch_body(boundary, [request_part("POST", "/api/data/v9.2/accounts", {"name": unique("Lf")})])
+    crlf = batch_body(
+        boundary, [request_part("POST", "/api/data/v9.2/accounts", {"name": unique("Lf")})]
+    )
     lf_only = crlf.replace("\r\n", "\n")
     response = send(s, dv.api, lf_only, boundary)
     assert response.status_code == 400
@@ -177,15 +192,29 @@ def test_it_refuses_lf_only_bodies_as_unreadable_unless_padded(dv, s):
 
 def test_it_refuses_gets_inside_change_sets_and_unknown_references(dv, s):
     boundary = f"batch_{unique()}"
-    body = batch_body(boundary, [[request_part("GET", "/api/data/v9.2/accounts?$top=1", None, "1")]])
+    body = batch_body(
+        boundary, [[request_part("GET", "/api/data/v9.2/accounts?$top=1", None, "1")]]
+    )
     response = send(s, dv.api, body, boundary)
     assert response.status_code == 400
     body = batch_body(
         boundary,
-        [[request_part("POST", "/api/data/v9.2/contacts", {"lastname": "R", "parentcustomerid_account@odata.bind": "$1"}, "2")]],
+        [
+            [
+                request_part(
+                    "POST",
+                    "/api/data/v9.2/contacts",
+                    {"lastname": "R", "parentcustomerid_account@odata.bind": "$1"},
+                    "2",
+                )
+            ]
+        ],
     )
     [failure] = parse_response(send(s, dv.api, body, boundary))
-    assert failure["body"]["error"]["message"] == "Content-ID Reference: '$1' does not exist in the batch context."
+    assert (
+        failure["body"]["error"]["message"]
+        == "Content-ID Reference: '$1' does not exist in the batch context."
+    )
 
 
 def test_it_limits_a_batch_to_1000_requests(dv, s):

@@ -35,7 +35,9 @@ def _initial(s, url: str, page_size: int = 5000) -> tuple[list[dict], str, list[
 
 def test_it_returns_a_delta_link_on_the_last_page_of_a_tracked_load(dv, s):
     total = dv.app.store.count(dv.app.table("lead"))
-    rows, delta, bodies = _initial(s, f"{dv.api}/leads?$select=fullname,emailaddress1", page_size=40)
+    rows, delta, bodies = _initial(
+        s, f"{dv.api}/leads?$select=fullname,emailaddress1", page_size=40
+    )
     assert len(rows) == total and len(bodies) > 1
     assert delta.startswith(f"{dv.api}/leads?$select=fullname,emailaddress1&$deltatoken=")
     token = unquote(delta.split("$deltatoken=")[1])
@@ -61,12 +63,18 @@ def test_it_returns_changes_and_deletions_since_the_token_then_a_fresh_link(dv, 
     assert set(changed[0]) == {"@odata.etag", "lastname", "jobtitle", "contactid"}
     deleted = [r for r in body["value"] if "reason" in r]
     assert deleted == [
-        {"@odata.context": f"{dv.api}/$metadata#contacts/$deletedEntity", "id": doomed, "reason": "deleted"}
+        {
+            "@odata.context": f"{dv.api}/$metadata#contacts/$deletedEntity",
+            "id": doomed,
+            "reason": "deleted",
+        }
     ]
     assert body["value"][-1] == deleted[0]  # deletions after new/updated rows
     again = s.get(body["@odata.deltaLink"]).json()
     assert again["value"] == []
-    count = s.get(f"{dv.api}/contacts/$count", params={"$deltatoken": unquote(delta.split("$deltatoken=")[1])})
+    count = s.get(
+        f"{dv.api}/contacts/$count", params={"$deltatoken": unquote(delta.split("$deltatoken=")[1])}
+    )
     assert count.text == "3"
 
 
@@ -88,8 +96,15 @@ def test_it_pages_a_big_delta(dv, s):
 
 @pytest.mark.parametrize("option", ["$filter", "$orderby", "$expand", "$top"])
 def test_it_refuses_query_options_that_change_tracking_does_not_support(dv, s, option):
-    values = {"$filter": "statecode eq 0", "$orderby": "name", "$expand": "primarycontactid", "$top": "5"}
-    response = s.get(f"{dv.api}/accounts", params={"$select": "name", option: values[option]}, headers=TRACK)
+    values = {
+        "$filter": "statecode eq 0",
+        "$orderby": "name",
+        "$expand": "primarycontactid",
+        "$top": "5",
+    }
+    response = s.get(
+        f"{dv.api}/accounts", params={"$select": "name", option: values[option]}, headers=TRACK
+    )
     assert response.status_code == 400
     assert response.json()["error"]["message"] == (
         f'The "{option}" query parameter isn\'t supported when Change Tracking is enabled.'
@@ -100,8 +115,14 @@ def test_it_refuses_tracking_on_a_table_without_change_tracking(dv, s):
     dv.app.change_tracking_set("lead", False)
     response = s.get(f"{dv.api}/leads?$select=fullname", headers=TRACK)
     assert response.status_code == 400
-    assert response.json()["error"] == {"code": "0x80072491", "message": "Entity lead isn't enabled for change tracking."}
-    flag = s.get(f"{dv.api}/EntityDefinitions(LogicalName='lead')", params={"$select": "ChangeTrackingEnabled"})
+    assert response.json()["error"] == {
+        "code": "0x80072491",
+        "message": "Entity lead isn't enabled for change tracking.",
+    }
+    flag = s.get(
+        f"{dv.api}/EntityDefinitions(LogicalName='lead')",
+        params={"$select": "ChangeTrackingEnabled"},
+    )
     assert flag.json()["ChangeTrackingEnabled"] is False
 
 
@@ -109,7 +130,9 @@ def test_it_expires_old_tokens(dv, s):
     _, delta, _ = _initial(s, f"{dv.api}/opportunities?$select=name")
     old_stamp = (dt.datetime.now(dt.UTC) - dt.timedelta(days=8)).strftime("%m/%d/%Y %H:%M:%S")
     version = unquote(delta.split("$deltatoken=")[1]).split("!")[0]
-    stale = delta.split("$deltatoken=")[0] + "$deltatoken=" + quote(f"{version}!{old_stamp}", safe="")
+    stale = (
+        delta.split("$deltatoken=")[0] + "$deltatoken=" + quote(f"{version}!{old_stamp}", safe="")
+    )
     response = s.get(stale)
     assert response.status_code == 400
     assert response.json()["error"]["message"] == (

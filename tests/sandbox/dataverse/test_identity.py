@@ -42,7 +42,9 @@ def test_it_publishes_the_openid_configuration_from_the_requests_own_host(dv):
     assert config["authorization_endpoint"] == f"{dv.tls_url}/{dv.tenant_id}/oauth2/v2.0/authorize"
     assert config["issuer"] == f"{dv.tls_url}/{dv.tenant_id}/v2.0"
     assert config["jwks_uri"] == f"{dv.tls_url}/{dv.tenant_id}/discovery/v2.0/keys"
-    plain = requests.get(f"{dv.url}/{dv.tenant_id}/v2.0/.well-known/openid-configuration", timeout=10)
+    plain = requests.get(
+        f"{dv.url}/{dv.tenant_id}/v2.0/.well-known/openid-configuration", timeout=10
+    )
     assert plain.json()["token_endpoint"].startswith(dv.url)
 
 
@@ -53,7 +55,12 @@ def test_it_answers_unknown_tenants_with_aadsts90002(dv):
         timeout=10,
     )
     _entra_error(response, 400, "invalid_tenant", 90002)
-    _entra_error(dv.token_response(tenant="00000000-0000-0000-0000-00000000dead"), 400, "invalid_request", 90002)
+    _entra_error(
+        dv.token_response(tenant="00000000-0000-0000-0000-00000000dead"),
+        400,
+        "invalid_request",
+        90002,
+    )
 
 
 def test_it_gives_the_real_msal_library_a_token(dv, monkeypatch):
@@ -83,7 +90,10 @@ def test_it_passes_msal_authority_validation_through_instance_discovery(dv, monk
     monkeypatch.setenv("CURL_CA_BUNDLE", dv.ca_bundle)
     discovery = requests.get(
         f"{dv.tls_url}/common/discovery/instance",
-        params={"authorization_endpoint": f"{dv.tls_url}/{dv.tenant_id}/oauth2/v2.0/authorize", "api-version": "1.1"},
+        params={
+            "authorization_endpoint": f"{dv.tls_url}/{dv.tenant_id}/oauth2/v2.0/authorize",
+            "api-version": "1.1",
+        },
         verify=dv.ca_bundle,
         timeout=10,
     ).json()
@@ -115,7 +125,10 @@ def test_it_accepts_client_credentials_in_a_basic_authorization_header(dv):
 
 def test_it_refuses_unknown_clients_with_aadsts700016(dv):
     body = _entra_error(
-        dv.token_response(client_id="11111111-2222-3333-4444-555555555555"), 400, "unauthorized_client", 700016
+        dv.token_response(client_id="11111111-2222-3333-4444-555555555555"),
+        400,
+        "unauthorized_client",
+        700016,
     )
     assert "11111111-2222-3333-4444-555555555555" in body["error_description"]
 
@@ -143,12 +156,17 @@ def test_it_refuses_expired_secrets_with_aadsts7000222_and_revoked_ones_as_inval
     assert dv.token_response(client_id=info.client_id, secret=info.client_secret).status_code == 200
     dv.app.secrets_expire(info.client_id)
     _entra_error(
-        dv.token_response(client_id=info.client_id, secret=info.client_secret), 401, "invalid_client", 7000222
+        dv.token_response(client_id=info.client_id, secret=info.client_secret),
+        401,
+        "invalid_client",
+        7000222,
     )
     fresh = dv.app.secret_add(info.client_id)
     assert dv.token_response(client_id=info.client_id, secret=fresh).status_code == 200
     dv.app.secrets_revoke(info.client_id)
-    _entra_error(dv.token_response(client_id=info.client_id, secret=fresh), 401, "invalid_client", 7000215)
+    _entra_error(
+        dv.token_response(client_id=info.client_id, secret=fresh), 401, "invalid_client", 7000215
+    )
 
 
 @pytest.mark.parametrize(
@@ -159,12 +177,16 @@ def test_it_refuses_expired_secrets_with_aadsts7000222_and_revoked_ones_as_inval
     ],
 )
 def test_it_refuses_a_resource_that_is_not_this_organization_with_aadsts500011(dv, scope):
-    body = _entra_error(dv.token_response(scope=scope.format(url=dv.url)), 400, "invalid_resource", 500011)
+    body = _entra_error(
+        dv.token_response(scope=scope.format(url=dv.url)), 400, "invalid_resource", 500011
+    )
     assert "resource principal named" in body["error_description"]
 
 
 def test_it_requires_the_default_scope_for_client_credentials(dv):
-    _entra_error(dv.token_response(scope=f"{dv.url}/user_impersonation"), 400, "invalid_scope", 1002012)
+    _entra_error(
+        dv.token_response(scope=f"{dv.url}/user_impersonation"), 400, "invalid_scope", 1002012
+    )
     _entra_error(dv.token_response(scope=""), 400, "invalid_request", 90014)
     response = requests.post(
         dv.token_url,
@@ -184,12 +206,19 @@ def test_it_signs_tokens_verifiably_with_the_published_keys(dv):
 
     header = json.loads(decode(header_b64))
     claims = json.loads(decode(body_b64))
-    keys = requests.get(f"{dv.tls_url}/{dv.tenant_id}/discovery/v2.0/keys", verify=dv.ca_bundle, timeout=10)
+    keys = requests.get(
+        f"{dv.tls_url}/{dv.tenant_id}/discovery/v2.0/keys", verify=dv.ca_bundle, timeout=10
+    )
     jwk = next(k for k in keys.json()["keys"] if k["kid"] == header["kid"])
     public = rsa.RSAPublicNumbers(
         int.from_bytes(decode(jwk["e"]), "big"), int.from_bytes(decode(jwk["n"]), "big")
     ).public_key()
-    public.verify(decode(signature_b64), f"{header_b64}.{body_b64}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    public.verify(
+        decode(signature_b64),
+        f"{header_b64}.{body_b64}".encode(),
+        padding.PKCS1v15(),
+        hashes.SHA256(),
+    )
     assert claims["aud"] == dv.url
     assert claims["appid"] == dv.client_id
     assert claims["tid"] == dv.tenant_id
@@ -216,10 +245,14 @@ def test_it_accepts_certificate_credentials_from_msal(dv, monkeypatch):
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
+    sha1_thumbprint = cert.fingerprint(hashes.SHA1()).hex()  # noqa: S303 - x5t is SHA-1
     info = dv.app.app_registration_create(name="with-certificate")
     for credential in (
         {"private_key": key_pem, "public_certificate": cert_pem},  # PS256 + x5t#S256
-        {"private_key": key_pem, "thumbprint": cert.fingerprint(hashes.SHA1()).hex()},  # RS256 + x5t
+        {
+            "private_key": key_pem,
+            "thumbprint": sha1_thumbprint,
+        },  # RS256 + x5t
     ):
         app = msal.ConfidentialClientApplication(
             info.client_id,
@@ -233,7 +266,7 @@ def test_it_accepts_certificate_credentials_from_msal(dv, monkeypatch):
     dv.app.certificate_add(info.client_id, cert_pem)
     for credential in (
         {"private_key": key_pem, "public_certificate": cert_pem},
-        {"private_key": key_pem, "thumbprint": cert.fingerprint(hashes.SHA1()).hex()},
+        {"private_key": key_pem, "thumbprint": sha1_thumbprint},
     ):
         app = msal.ConfidentialClientApplication(
             info.client_id,
@@ -260,21 +293,32 @@ def _dataverse_401(response) -> dict:
 def test_it_answers_401_without_a_token_or_with_a_bad_one(dv):
     body = _dataverse_401(requests.get(f"{dv.api}/WhoAmI", timeout=10))
     assert "RequestIsNotAuthenticated" in body["error"]["message"]
-    _dataverse_401(requests.get(f"{dv.api}/WhoAmI", headers={"Authorization": "Bearer nonsense"}, timeout=10))
+    _dataverse_401(
+        requests.get(f"{dv.api}/WhoAmI", headers={"Authorization": "Bearer nonsense"}, timeout=10)
+    )
     token = dv.token()
     head, payload, signature = token.split(".")
     forged = json.loads(base64.urlsafe_b64decode(payload + "=="))
     forged["appid"] = "someone-else"
     forged_payload = base64.urlsafe_b64encode(json.dumps(forged).encode()).rstrip(b"=").decode()
     body = _dataverse_401(
-        requests.get(f"{dv.api}/WhoAmI", headers={"Authorization": f"Bearer {head}.{forged_payload}.{signature}"}, timeout=10)
+        requests.get(
+            f"{dv.api}/WhoAmI",
+            headers={"Authorization": f"Bearer {head}.{forged_payload}.{signature}"},
+            timeout=10,
+        )
     )
     assert "TamperedAuthTicket" in body["error"]["message"]
 
 
 def test_it_binds_tokens_to_the_resource_they_were_issued_for(dv):
     tls_token = dv.token(scope=f"{dv.tls_url}/.default")
-    assert dv.session(tls_token).get(f"{dv.tls_url}/api/data/v9.2/WhoAmI", verify=dv.ca_bundle, timeout=10).status_code == 200
+    assert (
+        dv.session(tls_token)
+        .get(f"{dv.tls_url}/api/data/v9.2/WhoAmI", verify=dv.ca_bundle, timeout=10)
+        .status_code
+        == 200
+    )
     _dataverse_401(dv.session(tls_token).get(f"{dv.api}/WhoAmI", timeout=10))
 
 
@@ -293,7 +337,9 @@ def test_it_forbids_a_valid_token_without_an_application_user(dv):
     assert token.status_code == 200
     response = dv.session(token.json()["access_token"]).get(f"{dv.api}/WhoAmI", timeout=10)
     assert response.status_code == 403
-    assert response.json() == {"error": {"code": "0x80072560", "message": "The user is not a member of the organization."}}
+    assert response.json() == {
+        "error": {"code": "0x80072560", "message": "The user is not a member of the organization."}
+    }
     user_id = dv.app.application_user_create(info.client_id)
     who = dv.session(token.json()["access_token"]).get(f"{dv.api}/WhoAmI", timeout=10)
     assert who.status_code == 200
@@ -310,7 +356,10 @@ def test_it_keeps_another_tenants_app_out_of_this_organization(dv):
         500011,
     )
     _entra_error(
-        dv.token_response(client_id=info.client_id, secret=info.client_secret), 400, "unauthorized_client", 700016
+        dv.token_response(client_id=info.client_id, secret=info.client_secret),
+        400,
+        "unauthorized_client",
+        700016,
     )
 
 

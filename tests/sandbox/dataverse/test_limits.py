@@ -19,7 +19,9 @@ def test_it_limits_requests_per_window_per_user_with_retry_after(dv, s):
     assert refused.json() == {
         "error": {
             "code": "0x80072322",
-            "message": "Number of requests exceeded the limit of 3 over time window of 300 seconds.",
+            "message": (
+                "Number of requests exceeded the limit of 3 over time window of 300 seconds."
+            ),
         }
     }
     assert other_session.get(f"{dv.api}/WhoAmI").status_code == 200  # limits are per user
@@ -52,7 +54,9 @@ def test_it_limits_combined_execution_time(dv, s):
     refused = s.get(f"{dv.api}/WhoAmI")
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "0x80072321"
-    assert refused.json()["error"]["message"].startswith("Combined execution time of incoming requests exceeded limit of 0 milliseconds")
+    assert refused.json()["error"]["message"].startswith(
+        "Combined execution time of incoming requests exceeded limit of 0 milliseconds"
+    )
 
 
 def test_it_answers_forced_429s_in_each_endpoints_shape(dv, s):
@@ -74,15 +78,26 @@ def test_it_injects_server_errors_in_each_endpoints_shape(dv, s):
     api = s.get(f"{dv.api}/WhoAmI")
     assert api.status_code in (500, 502, 503)
     assert set(api.json()["error"]) == {"code", "message"}
-    identity = requests.get(f"{dv.tls_url}/{dv.tenant_id}/v2.0/.well-known/openid-configuration", verify=dv.ca_bundle, timeout=10)
+    identity = requests.get(
+        f"{dv.tls_url}/{dv.tenant_id}/v2.0/.well-known/openid-configuration",
+        verify=dv.ca_bundle,
+        timeout=10,
+    )
     assert identity.status_code in (500, 502, 503)
     assert identity.json()["error"] == "temporarily_unavailable"
 
 
 def test_it_changes_limits_through_the_control_route(dv):
     response = requests.put(
-        f"{dv.url}/_sandbox/dataverse/settings", json={"requests_per_window": 10, "concurrency": 2}, timeout=10
+        f"{dv.url}/_sandbox/dataverse/settings",
+        json={"requests_per_window": 10, "concurrency": 2},
+        timeout=10,
     )
     assert response.status_code == 200
     assert (dv.app.requests_per_window, dv.app.concurrency) == (10, 2)
-    assert requests.put(f"{dv.url}/_sandbox/dataverse/settings", json={"nope": 1}, timeout=10).status_code == 400
+    assert (
+        requests.put(
+            f"{dv.url}/_sandbox/dataverse/settings", json={"nope": 1}, timeout=10
+        ).status_code
+        == 400
+    )

@@ -48,7 +48,9 @@ def test_it_pages_with_maxpagesize_and_absolute_next_links(big):
     first_link = pages[0]["body"]["@odata.nextLink"]
     assert first_link.startswith(f"{big.api}/contacts?$select=fullname&$skiptoken=")
     token = unquote(first_link.split("$skiptoken=", 1)[1])
-    assert token.startswith('<cookie pagenumber="2" pagingcookie="') and token.endswith('istracking="False" />')
+    assert token.startswith('<cookie pagenumber="2" pagingcookie="') and token.endswith(
+        'istracking="False" />'
+    )
     assert "@odata.nextLink" not in pages[-1]["body"]
 
 
@@ -57,7 +59,10 @@ def test_it_serves_5000_rows_per_page_by_default_and_caps_counts(big):
     response = s.get(
         f"{big.api}/contacts",
         params={"$select": "contactid", "$count": "true"},
-        headers={"Prefer": 'odata.include-annotations="Microsoft.Dynamics.CRM.totalrecordcount,Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"'},
+        headers={
+            "Prefer": 'odata.include-annotations="Microsoft.Dynamics.CRM.totalrecordcount,'
+            'Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"'
+        },
     )
     body = response.json()
     assert len(body["value"]) == 5000
@@ -66,14 +71,22 @@ def test_it_serves_5000_rows_per_page_by_default_and_caps_counts(big):
     assert body["@Microsoft.Dynamics.CRM.totalrecordcount"] == 5000
     assert body["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] is True
     assert s.get(f"{big.api}/contacts/$count").text == "5000"
-    capped = s.get(f"{big.api}/contacts", params={"$select": "contactid"}, headers={"Prefer": "odata.maxpagesize=9000"})
+    capped = s.get(
+        f"{big.api}/contacts",
+        params={"$select": "contactid"},
+        headers={"Prefer": "odata.maxpagesize=9000"},
+    )
     assert capped.headers["Preference-Applied"] == "odata.maxpagesize=5000"
     assert len(capped.json()["value"]) == 5000
 
 
 def test_it_ignores_top_when_maxpagesize_is_sent(big):
     s = big.session()
-    paged = s.get(f"{big.api}/contacts", params={"$select": "contactid", "$top": "10"}, headers={"Prefer": "odata.maxpagesize=3"})
+    paged = s.get(
+        f"{big.api}/contacts",
+        params={"$select": "contactid", "$top": "10"},
+        headers={"Prefer": "odata.maxpagesize=3"},
+    )
     assert len(paged.json()["value"]) == 3
     assert "@odata.nextLink" in paged.json()
     top_only = s.get(f"{big.api}/contacts", params={"$select": "contactid", "$top": "10"}).json()
@@ -84,9 +97,14 @@ def test_it_ignores_top_when_maxpagesize_is_sent(big):
 def test_it_pages_a_modifiedon_filter_in_key_order(big):
     s = big.session()
     store = big.app.store
-    cutoff = store.query("SELECT modifiedon FROM dv_contact ORDER BY modifiedon LIMIT 1 OFFSET 1500")[0][0]
+    cutoff = store.query(
+        "SELECT modifiedon FROM dv_contact ORDER BY modifiedon LIMIT 1 OFFSET 1500"
+    )[0][0]
     expected = store.query("SELECT COUNT(*) FROM dv_contact WHERE modifiedon >= ?", (cutoff,))[0][0]
-    url = f"{big.api}/contacts?$select=modifiedon&$filter=modifiedon ge {cutoff}&$orderby=modifiedon asc,contactid asc"
+    url = (
+        f"{big.api}/contacts?$select=modifiedon&$filter=modifiedon ge {cutoff}"
+        "&$orderby=modifiedon asc,contactid asc"
+    )
     rows, pages = _page_all(s, url, 500)
     assert len(rows) == expected
     keys = [(r["modifiedon"], r["contactid"]) for r in rows]
@@ -117,7 +135,10 @@ def test_it_neither_repeats_nor_skips_rows_when_data_changes_between_pages(dv):
     p = unique("Pc")
     for i in range(6):
         dv.create("contacts", {"lastname": f"{p}{i}"}, s)
-    url = f"{dv.api}/contacts?$select=lastname&$filter=startswith(lastname,'{p}')&$orderby=lastname asc"
+    url = (
+        f"{dv.api}/contacts?$select=lastname&$filter=startswith(lastname,'{p}')"
+        "&$orderby=lastname asc"
+    )
     first = s.get(url, headers={"Prefer": "odata.maxpagesize=3"}).json()
     dv.create("contacts", {"lastname": f"{p}9"}, s)  # sorts after every row seen so far
     rest, _ = _page_all(s, first["@odata.nextLink"], 3)

@@ -23,7 +23,9 @@ def people(dataverse_org):
         {"name": f"{p}Alpha", "revenue": 1000000, "numberofemployees": 50, "industrycode": 7},
         s,
     )
-    beta = org.create("accounts", {"name": f"{p}Beta", "revenue": 2500.5, "numberofemployees": 8}, s)
+    beta = org.create(
+        "accounts", {"name": f"{p}Beta", "revenue": 2500.5, "numberofemployees": 8}, s
+    )
     ana = org.create(
         "contacts",
         {
@@ -69,7 +71,11 @@ def people(dataverse_org):
 
 
 def _contacts(s, api: str, p: str, expression: str, **params) -> set[str]:
-    query = {"$select": "firstname", "$filter": f"startswith(lastname,'{p}') and ({expression})", **params}
+    query = {
+        "$select": "firstname",
+        "$filter": f"startswith(lastname,'{p}') and ({expression})",
+        **params,
+    }
     response = s.get(f"{api}/contacts", params=query)
     assert response.status_code == 200, response.text
     return {row["firstname"] for row in response.json()["value"]}
@@ -80,26 +86,44 @@ def test_it_lists_the_entity_sets_in_the_service_document(dv, s):
     assert body["@odata.context"] == f"{dv.api}/$metadata"
     names = {item["name"] for item in body["value"]}
     assert {"leads", "contacts", "accounts", "opportunities", "systemusers"} <= names
-    assert all(item["kind"] == "EntitySet" and item["url"] == item["name"] for item in body["value"])
+    assert all(
+        item["kind"] == "EntitySet" and item["url"] == item["name"] for item in body["value"]
+    )
 
 
 def test_it_answers_who_am_i_with_the_application_user(dv, s):
     body = s.get(f"{dv.api}/WhoAmI").json()
     assert set(body) == {"@odata.context", "BusinessUnitId", "UserId", "OrganizationId"}
-    user = s.get(f"{dv.api}/systemusers({body['UserId']})", params={"$select": "applicationid,accessmode"}).json()
+    user = s.get(
+        f"{dv.api}/systemusers({body['UserId']})", params={"$select": "applicationid,accessmode"}
+    ).json()
     assert user["applicationid"] == dv.client_id
     assert user["accessmode"] == 4
     wrong_verb = s.post(f"{dv.api}/WhoAmI", json={})
     assert wrong_verb.status_code == 404
-    assert wrong_verb.json()["error"]["message"].startswith("No HTTP resource was found that matches the request URI")
+    assert wrong_verb.json()["error"]["message"].startswith(
+        "No HTTP resource was found that matches the request URI"
+    )
 
 
 def test_it_returns_only_the_selected_columns_plus_key_and_etag(dv, s, people):
-    response = s.get(f"{dv.api}/contacts({people['ana']})", params={"$select": "firstname,_parentcustomerid_value"})
+    response = s.get(
+        f"{dv.api}/contacts({people['ana']})",
+        params={"$select": "firstname,_parentcustomerid_value"},
+    )
     body = response.json()
     assert response.status_code == 200
-    assert set(body) == {"@odata.context", "@odata.etag", "firstname", "_parentcustomerid_value", "contactid"}
-    assert body["@odata.context"] == f"{dv.api}/$metadata#contacts(firstname,_parentcustomerid_value)/$entity"
+    assert set(body) == {
+        "@odata.context",
+        "@odata.etag",
+        "firstname",
+        "_parentcustomerid_value",
+        "contactid",
+    }
+    assert (
+        body["@odata.context"]
+        == f"{dv.api}/$metadata#contacts(firstname,_parentcustomerid_value)/$entity"
+    )
     assert body["_parentcustomerid_value"] == people["alpha"]
     assert re.fullmatch(r'W/"\d+"', body["@odata.etag"])
     assert response.headers["ETag"] == body["@odata.etag"]
@@ -134,9 +158,15 @@ def test_it_returns_all_columns_without_select(dv, s, people):
         ("donotemail eq true", {"Ben"}),
         ("accountrolecode eq 2 or accountrolecode eq 1", {"Ana", "Ben"}),
         ("not (accountrolecode eq 2)", {"Ana", "chloé"}),
-        ("Microsoft.Dynamics.CRM.In(PropertyName='accountrolecode',PropertyValues=['1','2'])", {"Ana", "Ben"}),
+        (
+            "Microsoft.Dynamics.CRM.In(PropertyName='accountrolecode',PropertyValues=['1','2'])",
+            {"Ana", "Ben"},
+        ),
         ("statecode eq 0 and (firstname eq 'Ana' or firstname eq 'Ben')", {"Ana", "Ben"}),
-        ("Microsoft.Dynamics.CRM.LastXDays(PropertyName='createdon',PropertyValue=1)", {"Ana", "Ben", "chloé"}),
+        (
+            "Microsoft.Dynamics.CRM.LastXDays(PropertyName='createdon',PropertyValue=1)",
+            {"Ana", "Ben", "chloé"},
+        ),
     ],
 )
 def test_it_filters_like_dataverse(dv, s, people, expression, expected):
@@ -176,21 +206,35 @@ def test_it_filters_numbers_money_and_collection_lambdas_on_accounts(dv, s, peop
 
 def test_it_orders_by_several_columns_and_limits_with_top(dv, s, people):
     query = {"$select": "firstname", "$filter": f"startswith(lastname,'{people['p']}')"}
-    desc = s.get(f"{dv.api}/contacts", params={**query, "$orderby": "firstname desc,lastname asc"}).json()
+    desc = s.get(
+        f"{dv.api}/contacts", params={**query, "$orderby": "firstname desc,lastname asc"}
+    ).json()
     assert [r["firstname"] for r in desc["value"]] == ["chloé", "Ben", "Ana"]
-    top = s.get(f"{dv.api}/contacts", params={**query, "$orderby": "birthdate asc", "$top": "2"}).json()
-    assert [r["firstname"] for r in top["value"]] == ["chloé", "Ben"]  # nulls first, like SQL Server
+    top = s.get(
+        f"{dv.api}/contacts", params={**query, "$orderby": "birthdate asc", "$top": "2"}
+    ).json()
+    assert [r["firstname"] for r in top["value"]] == [
+        "chloé",
+        "Ben",
+    ]  # nulls first, like SQL Server
     assert "@odata.nextLink" not in top
 
 
 def test_it_counts_matching_rows(dv, s, people):
     body = s.get(
         f"{dv.api}/contacts",
-        params={"$select": "firstname", "$filter": f"startswith(lastname,'{people['p']}')", "$count": "true", "$top": "1"},
+        params={
+            "$select": "firstname",
+            "$filter": f"startswith(lastname,'{people['p']}')",
+            "$count": "true",
+            "$top": "1",
+        },
     ).json()
     assert body["@odata.count"] == 3
     assert len(body["value"]) == 1
-    plain = s.get(f"{dv.api}/contacts/$count", params={"$filter": f"startswith(lastname,'{people['p']}')"})
+    plain = s.get(
+        f"{dv.api}/contacts/$count", params={"$filter": f"startswith(lastname,'{people['p']}')"}
+    )
     assert plain.text == "3"
 
 
@@ -201,7 +245,8 @@ def test_it_expands_single_valued_navigation_properties(dv, s, people):
             "$select": "firstname",
             "$filter": f"startswith(lastname,'{people['p']}')",
             "$orderby": "firstname",
-            "$expand": "parentcustomerid_account($select=name;$expand=primarycontactid($select=fullname)),"
+            "$expand": "parentcustomerid_account($select=name;"
+            "$expand=primarycontactid($select=fullname)),"
             "parentcustomerid_contact($select=firstname)",
         },
     ).json()
@@ -211,9 +256,16 @@ def test_it_expands_single_valued_navigation_properties(dv, s, people):
     )
     assert ana["parentcustomerid_account"]["name"] == f"{people['p']}Alpha"
     assert ana["parentcustomerid_account"]["accountid"] == people["alpha"]
-    assert ana["parentcustomerid_account"]["primarycontactid"]["fullname"] == f"Ana {people['p']}One"
+    assert (
+        ana["parentcustomerid_account"]["primarycontactid"]["fullname"] == f"Ana {people['p']}One"
+    )
     assert ana["parentcustomerid_contact"] is None
-    assert set(ben["parentcustomerid_account"]) == {"@odata.etag", "name", "accountid", "primarycontactid"}
+    assert set(ben["parentcustomerid_account"]) == {
+        "@odata.etag",
+        "name",
+        "accountid",
+        "primarycontactid",
+    }
     assert chloe["parentcustomerid_account"] is None
     assert chloe["parentcustomerid_contact"]["firstname"] == "Ana"
 
@@ -221,17 +273,25 @@ def test_it_expands_single_valued_navigation_properties(dv, s, people):
 def test_it_expands_collection_valued_navigation_properties(dv, s, people):
     body = s.get(
         f"{dv.api}/accounts({people['alpha']})",
-        params={"$select": "name", "$expand": "contact_customer_accounts($select=firstname;$filter=firstname eq 'Ana')"},
+        params={
+            "$select": "name",
+            "$expand": "contact_customer_accounts($select=firstname;$filter=firstname eq 'Ana')",
+        },
     ).json()
     assert [c["firstname"] for c in body["contact_customer_accounts"]] == ["Ana"]
-    related = s.get(f"{dv.api}/accounts({people['beta']})/contact_customer_accounts", params={"$select": "firstname"})
+    related = s.get(
+        f"{dv.api}/accounts({people['beta']})/contact_customer_accounts",
+        params={"$select": "firstname"},
+    )
     assert [c["firstname"] for c in related.json()["value"]] == ["Ben"]
 
 
 def test_it_annotates_formatted_values_and_lookups_when_asked(dv, s, people):
     response = s.get(
         f"{dv.api}/contacts({people['ben']})",
-        params={"$select": "accountrolecode,donotemail,birthdate,_parentcustomerid_value,_ownerid_value"},
+        params={
+            "$select": "accountrolecode,donotemail,birthdate,_parentcustomerid_value,_ownerid_value"
+        },
         headers={"Prefer": 'odata.include-annotations="*"'},
     )
     body = response.json()
@@ -241,7 +301,10 @@ def test_it_annotates_formatted_values_and_lookups_when_asked(dv, s, people):
     assert body[f"birthdate{formatted}"] == "5/1/1990"
     assert body[f"_parentcustomerid_value{formatted}"] == f"{people['p']}Beta"
     assert body["_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"] == "account"
-    assert body["_parentcustomerid_value@Microsoft.Dynamics.CRM.associatednavigationproperty"] == "parentcustomerid_account"
+    assert (
+        body["_parentcustomerid_value@Microsoft.Dynamics.CRM.associatednavigationproperty"]
+        == "parentcustomerid_account"
+    )
     assert body["_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"] == "systemuser"
     assert response.headers["Preference-Applied"] == 'odata.include-annotations="*"'
     only_lookups = s.get(
@@ -249,12 +312,15 @@ def test_it_annotates_formatted_values_and_lookups_when_asked(dv, s, people):
         params={"$select": "revenue,_primarycontactid_value"},
         headers={"Prefer": 'odata.include-annotations="Microsoft.Dynamics.CRM.lookuplogicalname"'},
     ).json()
-    assert only_lookups["_primarycontactid_value@Microsoft.Dynamics.CRM.lookuplogicalname"] == "contact"
+    assert (
+        only_lookups["_primarycontactid_value@Microsoft.Dynamics.CRM.lookuplogicalname"]
+        == "contact"
+    )
     assert f"revenue{formatted}" not in only_lookups
     money = s.get(
         f"{dv.api}/accounts({people['alpha']})",
         params={"$select": "revenue"},
-        headers={"Prefer": f'odata.include-annotations="OData.Community.Display.V1.*"'},
+        headers={"Prefer": 'odata.include-annotations="OData.Community.Display.V1.*"'},
     ).json()
     assert money[f"revenue{formatted}"] == "$1,000,000.00"
     assert money["revenue"] == 1000000
@@ -265,7 +331,9 @@ def test_it_reads_one_property_and_its_raw_value(dv, s, people):
     assert body["value"] == "Ana"
     assert s.get(f"{dv.api}/contacts({people['ana']})/firstname/$value").text == "Ana"
     assert s.get(f"{dv.api}/contacts({people['ben']})/jobtitle").status_code == 204
-    nav = s.get(f"{dv.api}/contacts({people['ana']})/parentcustomerid_account", params={"$select": "name"})
+    nav = s.get(
+        f"{dv.api}/contacts({people['ana']})/parentcustomerid_account", params={"$select": "name"}
+    )
     assert nav.json()["name"] == f"{people['p']}Alpha"
 
 
@@ -273,23 +341,62 @@ def test_it_reads_one_property_and_its_raw_value(dv, s, people):
     ("path", "params", "status", "code", "message"),
     [
         ("Account", {}, 404, "0x8006088a", "Resource not found for the segment 'Account'."),
-        ("accounts", {"$select": "Name"}, 400, "0x0",
-         "Could not find a property named 'Name' on type 'Microsoft.Dynamics.CRM.account'."),
-        ("contacts", {"$filter": "Name eq 'x'"}, 400, "0x0",
-         "Could not find a property named 'Name' on type 'Microsoft.Dynamics.CRM.contact'."),
-        ("contacts", {"$orderby": "nope"}, 400, "0x0",
-         "Could not find a property named 'nope' on type 'Microsoft.Dynamics.CRM.contact'."),
-        ("contacts", {"$expand": "nope"}, 400, "0x0",
-         "Could not find a property named 'nope' on type 'Microsoft.Dynamics.CRM.contact'."),
+        (
+            "accounts",
+            {"$select": "Name"},
+            400,
+            "0x0",
+            "Could not find a property named 'Name' on type 'Microsoft.Dynamics.CRM.account'.",
+        ),
+        (
+            "contacts",
+            {"$filter": "Name eq 'x'"},
+            400,
+            "0x0",
+            "Could not find a property named 'Name' on type 'Microsoft.Dynamics.CRM.contact'.",
+        ),
+        (
+            "contacts",
+            {"$orderby": "nope"},
+            400,
+            "0x0",
+            "Could not find a property named 'nope' on type 'Microsoft.Dynamics.CRM.contact'.",
+        ),
+        (
+            "contacts",
+            {"$expand": "nope"},
+            400,
+            "0x0",
+            "Could not find a property named 'nope' on type 'Microsoft.Dynamics.CRM.contact'.",
+        ),
         ("contacts", {"$skip": "10"}, 400, "0x0", "The query parameter $skip is not supported"),
-        ("contacts", {"$filter": "firstname eq 1"}, 400, "0x0",
-         "A binary operator with incompatible types was detected. Found operand types 'Edm.String' and 'Edm.Int32' for operator kind 'Equal'."),
-        ("contacts", {"$filter": "firstname eq"}, 400, "0x0", "Syntax error at position 12 in 'firstname eq'."),
-        ("contacts(00000000-0000-0000-0000-0000000000ff)", {}, 404, "0x80040217",
-         "contact With Id = 00000000-0000-0000-0000-0000000000ff Does Not Exist"),
+        (
+            "contacts",
+            {"$filter": "firstname eq 1"},
+            400,
+            "0x0",
+            "A binary operator with incompatible types was detected. Found operand types "
+            "'Edm.String' and 'Edm.Int32' for operator kind 'Equal'.",
+        ),
+        (
+            "contacts",
+            {"$filter": "firstname eq"},
+            400,
+            "0x0",
+            "Syntax error at position 12 in 'firstname eq'.",
+        ),
+        (
+            "contacts(00000000-0000-0000-0000-0000000000ff)",
+            {},
+            404,
+            "0x80040217",
+            "contact With Id = 00000000-0000-0000-0000-0000000000ff Does Not Exist",
+        ),
     ],
 )
-def test_it_answers_query_mistakes_with_documented_errors(dv, s, path, params, status, code, message):
+def test_it_answers_query_mistakes_with_documented_errors(
+    dv, s, path, params, status, code, message
+):
     response = s.get(f"{dv.api}/{path}", params=params)
     assert response.status_code == status, response.text
     assert response.json() == {"error": {"code": code, "message": message}}
@@ -303,11 +410,15 @@ def test_it_refuses_unknown_functions_and_bad_keys(dv, s):
 
 
 def test_it_expands_the_owner_as_a_principal(dv, s, people):
-    body = s.get(f"{dv.api}/contacts({people['ana']})", params={"$select": "lastname", "$expand": "ownerid"}).json()
+    body = s.get(
+        f"{dv.api}/contacts({people['ana']})", params={"$select": "lastname", "$expand": "ownerid"}
+    ).json()
     owner = body["ownerid"]
     assert owner["@odata.type"] == "#Microsoft.Dynamics.CRM.systemuser"
     assert owner["ownerid"] == s.get(f"{dv.api}/WhoAmI").json()["UserId"]
-    refused = s.get(f"{dv.api}/contacts({people['ana']})", params={"$expand": "ownerid($select=fullname)"})
+    refused = s.get(
+        f"{dv.api}/contacts({people['ana']})", params={"$expand": "ownerid($select=fullname)"}
+    )
     assert refused.json()["error"]["message"] == (
         "Could not find a property named 'fullname' on type 'Microsoft.Dynamics.CRM.principal'."
     )

@@ -25,7 +25,11 @@ def test_it_seeds_the_shared_demo_people_with_their_links():
     in_dynamics = [p for p in people if p.in_dynamics]
     contacts = {r["emailaddress1"]: r for r in _rows(app, "SELECT * FROM dv_contact")}
     leads = {r["emailaddress1"]: r for r in _rows(app, "SELECT * FROM dv_lead")}
-    assert counts["contacts"] == len(contacts) == sum(p.dynamics_kind == "contact" for p in in_dynamics)
+    assert (
+        counts["contacts"]
+        == len(contacts)
+        == sum(p.dynamics_kind == "contact" for p in in_dynamics)
+    )
     assert counts["leads"] == len(leads) == sum(p.dynamics_kind == "lead" for p in in_dynamics)
     assert not ({p.email for p in people if not p.in_dynamics} & (contacts.keys() | leads.keys()))
     accounts = {r["accountid"]: r for r in _rows(app, "SELECT * FROM dv_account")}
@@ -33,7 +37,9 @@ def test_it_seeds_the_shared_demo_people_with_their_links():
         if person.dynamics_kind == "contact":
             row = contacts[person.email]
             assert (row["firstname"], row["lastname"], row["fullname"]) == (
-                person.first_name, person.last_name, f"{person.first_name} {person.last_name}"
+                person.first_name,
+                person.last_name,
+                f"{person.first_name} {person.last_name}",
             )
             assert row["parentcustomerid__type"] == "account"
             assert accounts[row["parentcustomerid"]]["name"] == person.company.name
@@ -51,9 +57,15 @@ def test_it_seeds_the_shared_demo_people_with_their_links():
         assert (opp["customerid"], opp["customerid__type"]) == (opp["parentcontactid"], "contact")
         assert opp["salesstage"] in (0, 1, 2, 3) and opp["estimatedvalue"] > 0
         assert 0 <= opp["closeprobability"] <= 100 and len(opp["estimatedclosedate"]) == 10
-    users = _rows(app, "SELECT * FROM dv_systemuser WHERE applicationid IS NULL AND accessmode = 0 AND isdisabled = 0")
+    users = _rows(
+        app,
+        "SELECT * FROM dv_systemuser "
+        "WHERE applicationid IS NULL AND accessmode = 0 AND isdisabled = 0",
+    )
     assert len(users) >= 3
-    versions = [r["version"] for r in _rows(app, "SELECT version FROM dv_changelog ORDER BY version")]
+    versions = [
+        r["version"] for r in _rows(app, "SELECT version FROM dv_changelog ORDER BY version")
+    ]
     assert len(versions) == len(set(versions))
 
 
@@ -64,7 +76,9 @@ def test_it_keeps_registrations_columns_and_flags_across_a_restart(tmp_path):
     first.attribute_add("contact", logical_name="new_acid", type="String", max_length=40)
     first.change_tracking_set("lead", False)
     first.seed(50)
-    token = first.identity._issue("http://127.0.0.1:1", first.identity.default_app(), "http://127.0.0.1:1")
+    token = first.identity._issue(
+        "http://127.0.0.1:1", first.identity.default_app(), "http://127.0.0.1:1"
+    )
     first.db.close()
 
     second = DataverseSandbox(Database(path))

@@ -27,8 +27,12 @@ class Receiver:
         request = Request(environ)
         with self._lock:
             self.requests.append(
-                {"path": request.path, "args": dict(request.args), "headers": dict(request.headers),
-                 "body": request.get_data(as_text=True)}
+                {
+                    "path": request.path,
+                    "args": dict(request.args),
+                    "headers": dict(request.headers),
+                    "body": request.get_data(as_text=True),
+                }
             )
             status = self.statuses.pop(0) if self.statuses else 200
         return Response("", status=status)(environ, start_response)
@@ -46,17 +50,28 @@ def receiver():
 def test_it_posts_a_remote_execution_context_on_create_update_and_delete(dv, s, receiver):
     response = requests.post(
         f"{dv.url}/_sandbox/dataverse/webhooks",
-        json={"url": f"{receiver.url}/hooks/dynamics", "auth_type": "HttpHeader",
-              "auth_value": {"x-hook-secret": "s3cret"}, "entities": ["contact"]},
+        json={
+            "url": f"{receiver.url}/hooks/dynamics",
+            "auth_type": "HttpHeader",
+            "auth_value": {"x-hook-secret": "s3cret"},
+            "entities": ["contact"],
+        },
         timeout=10,
     )
     assert response.status_code == 201, response.text
     account = dv.create("accounts", {"name": "No hook for accounts"})
-    contact = dv.create("contacts", {"lastname": "Hooked", "parentcustomerid_account@odata.bind": f"/accounts({account})"})
+    contact = dv.create(
+        "contacts",
+        {"lastname": "Hooked", "parentcustomerid_account@odata.bind": f"/accounts({account})"},
+    )
     s.patch(f"{dv.api}/contacts({contact})", json={"jobtitle": "CEO"}, headers={"If-Match": "*"})
     s.delete(f"{dv.api}/contacts({contact})")
     assert dv.app.webhooks.wait_idle(10)
-    assert [r["headers"]["X-Ms-Dynamics-Request-Name"] for r in receiver.requests] == ["Create", "Update", "Delete"]
+    assert [r["headers"]["X-Ms-Dynamics-Request-Name"] for r in receiver.requests] == [
+        "Create",
+        "Update",
+        "Delete",
+    ]
     first = receiver.requests[0]
     assert first["path"] == "/hooks/dynamics"
     assert first["headers"]["X-Hook-Secret"] == "s3cret"
@@ -84,7 +99,9 @@ def test_it_posts_a_remote_execution_context_on_create_update_and_delete(dv, s, 
 
 
 def test_it_sends_webhook_keys_as_code_and_retries_only_gateway_errors(dv, s, receiver):
-    dv.app.webhook_register(f"{receiver.url}/key?x=1", auth_type="WebhookKey", auth_value="k3y", entities=["lead"])
+    dv.app.webhook_register(
+        f"{receiver.url}/key?x=1", auth_type="WebhookKey", auth_value="k3y", entities=["lead"]
+    )
     receiver.statuses = [503, 200, 500]
     dv.create("leads", {"lastname": "Retry"})
     dv.create("leads", {"lastname": "NoRetry"})
@@ -104,7 +121,12 @@ def test_it_filters_updates_by_attribute_and_stops_after_unregistering(dv, s, re
     s.patch(f"{dv.api}/accounts({account})", json={"name": "Renamed"}, headers={"If-Match": "*"})
     assert dv.app.webhooks.wait_idle(10)
     assert len(receiver.requests) == 1
-    assert requests.delete(f"{dv.url}/_sandbox/dataverse/webhooks/{hook['id']}", timeout=10).status_code == 200
+    assert (
+        requests.delete(
+            f"{dv.url}/_sandbox/dataverse/webhooks/{hook['id']}", timeout=10
+        ).status_code
+        == 200
+    )
     s.patch(f"{dv.api}/accounts({account})", json={"name": "Again"}, headers={"If-Match": "*"})
     assert dv.app.webhooks.wait_idle(10)
     assert len(receiver.requests) == 1
@@ -114,15 +136,39 @@ def test_it_sends_nothing_for_a_rolled_back_change_set(dv, s, receiver):
     dv.app.webhook_register(receiver.url, entities=["account"])
     boundary = "batch_rb"
     cs = "changeset_rb"
-    body = "\r\n".join([
-        f"--{boundary}", f'Content-Type: multipart/mixed; boundary="{cs}"', "",
-        f"--{cs}", "Content-Type: application/http", "Content-Transfer-Encoding: binary", "Content-ID: 1", "",
-        "POST /api/data/v9.2/accounts HTTP/1.1", "Content-Type: application/json", "", json.dumps({"name": "Rolled back"}),
-        f"--{cs}", "Content-Type: application/http", "Content-Transfer-Encoding: binary", "Content-ID: 2", "",
-        "POST /api/data/v9.2/accounts HTTP/1.1", "Content-Type: application/json", "", json.dumps({"name": "n" * 200}),
-        f"--{cs}--", f"--{boundary}--", "",
-    ])
-    response = s.post(f"{dv.api}/$batch", data=body, headers={"Content-Type": f"multipart/mixed; boundary={boundary}"})
+    body = "\r\n".join(
+        [
+            f"--{boundary}",
+            f'Content-Type: multipart/mixed; boundary="{cs}"',
+            "",
+            f"--{cs}",
+            "Content-Type: application/http",
+            "Content-Transfer-Encoding: binary",
+            "Content-ID: 1",
+            "",
+            "POST /api/data/v9.2/accounts HTTP/1.1",
+            "Content-Type: application/json",
+            "",
+            json.dumps({"name": "Rolled back"}),
+            f"--{cs}",
+            "Content-Type: application/http",
+            "Content-Transfer-Encoding: binary",
+            "Content-ID: 2",
+            "",
+            "POST /api/data/v9.2/accounts HTTP/1.1",
+            "Content-Type: application/json",
+            "",
+            json.dumps({"name": "n" * 200}),
+            f"--{cs}--",
+            f"--{boundary}--",
+            "",
+        ]
+    )
+    response = s.post(
+        f"{dv.api}/$batch",
+        data=body,
+        headers={"Content-Type": f"multipart/mixed; boundary={boundary}"},
+    )
     assert response.status_code == 400
     assert dv.app.webhooks.wait_idle(10)
     assert receiver.requests == []
