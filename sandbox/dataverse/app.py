@@ -638,8 +638,10 @@ class DataverseSandbox(SandboxApp):
         response = Response(body, status=answer.status, content_type=content_type)
         if content_type is None:
             response.headers.pop("Content-Type", None)
+        request_id = str(uuid.uuid4())
         response.headers["OData-Version"] = "4.0"
-        response.headers["REQ_ID"] = str(uuid.uuid4())
+        response.headers["REQ_ID"] = request_id
+        response.headers["x-ms-service-request-id"] = request_id
         for name, value in answer.headers.items():
             response.headers[name] = value
         return response

@@ -89,6 +89,7 @@ class AnnotationFilter:
         self.spec = spec
         self.include: list[str] = []
         self.exclude: list[str] = []
+        self._answers: dict[str, bool] = {}
         for part in spec.split(","):
             part = part.strip()
             if part.startswith("-"):
@@ -104,11 +105,14 @@ class AnnotationFilter:
             return name.startswith(pattern[:-1])
         return name == pattern
 
-    @lru_cache(maxsize=64)  # noqa: B019 - a handful of annotation names per filter
     def wants(self, name: str) -> bool:
-        if any(self._match(p, name) for p in self.exclude):
-            return False
-        return any(self._match(p, name) for p in self.include)
+        known = self._answers.get(name)
+        if known is None:
+            known = not any(self._match(p, name) for p in self.exclude) and any(
+                self._match(p, name) for p in self.include
+            )
+            self._answers[name] = known
+        return known
 
 
 FORMATTED = "OData.Community.Display.V1.FormattedValue"
