@@ -71,6 +71,7 @@ class Reader:
         self.model = model
         self.store = store
         self.currency_symbol = "$"
+        self._plans: dict[tuple, Plan] = {}
 
     # -- planning ----------------------------------------------------------------------------
     def _columns(self, table: Table, names: list[str] | None) -> list[Column]:
@@ -181,6 +182,27 @@ class Reader:
         return plans
 
     def plan(self, table: Table, args, caller: Caller | None) -> Plan:
+        """The query options as a Plan; cached, since clients repeat the same queries."""
+        options = tuple(
+            sorted(
+                (k, v) for k, v in args.items(multi=True) if k not in ("$skiptoken", "$deltatoken")
+            )
+        )
+        # Query functions read the clock or the caller (LastXDays, EqualUserId): not cached.
+        cacheable = "Microsoft.Dynamics.CRM." not in (args.get("$filter") or "")
+        key = (table.logical, len(table.columns), options)
+        if cacheable:
+            plan = self._plans.get(key)
+            if plan is not None:
+                return plan
+        plan = self._plan(table, args, caller)
+        if cacheable:
+            if len(self._plans) > 512:
+                self._plans.clear()
+            self._plans[key] = plan
+        return plan
+
+    def _plan(self, table: Table, args, caller: Caller | None) -> Plan:
         aliases = {k: v for k, v in args.items() if k.startswith("@")}
         select_names = parse_select(args.get("$select"))
         columns = self._columns(table, select_names)
