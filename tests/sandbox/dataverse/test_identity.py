@@ -375,3 +375,33 @@ def test_it_logs_the_client_id_as_the_account(dv, s):
     entry = dv.app.log.entries(path_prefix="/api/data/v9.2/WhoAmI")[-1]
     assert entry.account == dv.client_id
     assert entry.status == 200
+
+
+def test_it_manages_registrations_and_secrets_through_the_control_route(dv):
+    control = f"{dv.url}/_sandbox/dataverse/app-registrations"
+    created = requests.post(
+        control, json={"name": "via-http", "application_user": False}, timeout=10
+    )
+    assert created.status_code == 201
+    info = created.json()
+    assert info["application_user_id"] is None
+    token = dv.token_response(client_id=info["client_id"], secret=info["client_secret"]).json()[
+        "access_token"
+    ]
+    assert dv.session(token).get(f"{dv.api}/WhoAmI", timeout=10).status_code == 403
+    extra = requests.post(f"{control}/{info['client_id']}/secrets", json={}, timeout=10).json()
+    assert dv.token_response(client_id=info["client_id"], secret=extra["client_secret"]).ok
+    requests.post(f"{control}/{info['client_id']}/secrets/expire", json={}, timeout=10)
+    _entra_error(
+        dv.token_response(client_id=info["client_id"], secret=extra["client_secret"]),
+        401,
+        "invalid_client",
+        7000222,
+    )
+    assert requests.delete(f"{control}/{info['client_id']}", timeout=10).status_code == 200
+    _entra_error(
+        dv.token_response(client_id=info["client_id"], secret=extra["client_secret"]),
+        400,
+        "unauthorized_client",
+        700016,
+    )

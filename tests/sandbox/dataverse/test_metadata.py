@@ -286,3 +286,20 @@ def test_it_serves_a_csdl_document_with_change_tracking_annotations(dv, s):
     assert '<EntitySet Name="contacts" EntityType="mscrm.contact">' in text
     assert 'Term="Org.OData.Capabilities.V1.ChangeTracking"' in text
     assert '<NavigationProperty Name="parentcustomerid_account" Type="mscrm.account"/>' in text
+
+
+def test_it_lists_global_option_sets_and_relationship_definitions(dv, s):
+    name = f"new_{unique('band')}"
+    dv.app.attribute_add(
+        "account",
+        logical_name=name,
+        type="Picklist",
+        options={1: "A", 2: "B"},
+        global_optionset=f"{name}_global",
+    )
+    found = s.get(f"{dv.api}/GlobalOptionSetDefinitions(Name='{name}_global')").json()
+    assert [o["Value"] for o in found["Options"]] == [1, 2]
+    assert found["IsGlobal"] is True
+    rel = s.get(f"{dv.api}/RelationshipDefinitions(SchemaName='contact_customer_accounts')").json()
+    assert (rel["ReferencingEntity"], rel["ReferencedEntity"]) == ("contact", "account")
+    assert rel["CascadeConfiguration"]["Delete"] == "Cascade"

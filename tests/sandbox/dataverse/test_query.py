@@ -429,3 +429,25 @@ def test_it_says_plainly_which_query_features_the_sandbox_lacks(dv, s):
         response = s.get(f"{dv.api}/accounts", params=params)
         assert response.status_code == 501
         assert "sandbox" in response.json()["error"]["message"]
+
+
+def test_it_answers_the_user_picker_query_of_the_reference(dv, s):
+    response = s.get(
+        f"{dv.api}/systemusers",
+        params={
+            "$select": "systemuserid,fullname,internalemailaddress,domainname,isdisabled,"
+            "accessmode",
+            "$filter": "isdisabled eq false and accessmode eq 0 and "
+            "(contains(fullname,'a') or contains(internalemailaddress,'a'))",
+            "$orderby": "fullname",
+            "$top": "25",
+        },
+    )
+    assert response.status_code == 200, response.text
+    users = response.json()["value"]
+    assert users
+    assert all(u["isdisabled"] is False and u["accessmode"] == 0 for u in users)
+    assert [u["fullname"].casefold() for u in users] == sorted(
+        u["fullname"].casefold() for u in users
+    )
+    assert not any(u["fullname"] == "SYSTEM" or u["fullname"].startswith("# ") for u in users)
