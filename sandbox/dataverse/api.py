@@ -312,6 +312,9 @@ class WebApi:
             remaining = int(extra.get("top", plan.top))
         limit = page_size if remaining is None else min(page_size, remaining)
         if tracking:
+            # The delta chain starts at the version read before the first page: a change made
+            # while a long initial load pages shows up again in the first delta (a duplicate
+            # to skip) rather than being lost (the gap I5 reports for the real service).
             base_version = int(extra["v"]) if "v" in extra else self.store.current_version()
         rows = (
             self.reader.fetch_page(
