@@ -18,6 +18,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -186,6 +187,15 @@ def main() -> None:
         )
         report_paging(f"modifiedon ge {cutoff}, default order", rows, times)
     finally:
+        # waitress's loop thread can trip over the sockets stop() closes under it (EBADF);
+        # that is shutdown noise, not a result.
+        default_hook = threading.excepthook
+
+        def quiet(args) -> None:
+            if args.exc_type is not OSError:
+                default_hook(args)
+
+        threading.excepthook = quiet
         handle.stop()
 
 
