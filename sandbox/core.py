@@ -154,7 +154,10 @@ class SandboxApp:
     def __init__(self, *, faults: Faults | None = None, log: RequestLog | None = None) -> None:
         self.faults = faults or Faults()
         self.log = log or RequestLog()
-        self.url_map = Map(self.rules, strict_slashes=False, merge_slashes=False)
+        # Rules are bound to one Map: each app instance gets its own copies.
+        self.url_map = Map(
+            [rule.empty() for rule in self.rules], strict_slashes=False, merge_slashes=False
+        )
         self._random = random.Random(self.faults.seed)  # noqa: S311 - faults, not secrets
         self._fault_lock = threading.Lock()
         self.admin_token: str | None = None
