@@ -172,3 +172,21 @@ def test_it_renders_500_fields_per_side_in_a_fixed_number_of_queries(
     with CaptureQueriesContext(connection) as fewer:
         admin_client.get(reverse("mapping:entity", args=["lead"]))
     assert len(fewer) == pinned  # the count does not grow with the number of fields
+
+
+def test_it_flags_a_mapping_whose_field_vanished(admin_client, integration):
+    from mapping.models import MetadataSnapshot
+
+    admin_client.get(reverse("mapping:entity", args=["lead"]))
+    data = services.entity_input_from_saved(entity_syncs(integration=integration)["lead"])
+    data.mappings.append(MappingInput("4", "description"))
+    assert services.entity_config_save(integration=integration, data=data, actor=None) == []
+    snapshot = MetadataSnapshot.objects.get(integration=integration, vendor="activecampaign",
+                                            entity="contact")
+    snapshot.fields = [f for f in snapshot.fields if f["key"] != "4"]  # deleted in AC
+    snapshot.save()
+
+    html = admin_client.get(reverse("mapping:entity", args=["lead"])).content.decode()
+
+    assert "The ActiveCampaign field &#x27;4&#x27; no longer exists." in html
+    assert FieldMapping.objects.filter(entity_sync__entity="lead", ac_key="4").exists()
