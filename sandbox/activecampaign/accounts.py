@@ -159,10 +159,13 @@ class AccountsApi(Resource):
         }
         if counts is not None:
             result["contactCount"], result["dealCount"] = str(counts[0]), str(counts[1])
-        result["links"] = {
-            name: f"{base}/api/3/accounts/{account_id}/{name}"
-            for name in ("notes", "accountCustomFieldData", "accountContacts")
-        }
+            # The list example names these links; the single-account examples carry `[]`.
+            result["links"] = {
+                name: f"{base}/api/3/accounts/{account_id}/{name}"
+                for name in ("notes", "accountCustomFieldData", "accountContacts")
+            }
+        else:
+            result["links"] = []
         result["id"] = str(account_id)
         return result
 
@@ -453,6 +456,7 @@ class AccountsApi(Resource):
 
     # -- account custom field meta (§4.2) --------------------------------------------------------
     def meta_json(self, row: sqlite3.Row) -> dict:
+        meta_id = row["id"]
         return {
             "id": str(row["id"]),
             "fieldLabel": row["label"],
@@ -468,6 +472,10 @@ class AccountsApi(Resource):
             "hideFieldFlag": 0,
             "createdTimestamp": self.time.utc_plain(row["created"]),
             "updatedTimestamp": self.time.utc_plain(row["updated"]),
+            "links": {
+                "accountCustomFieldData": f"/api/3/accountCustomFieldMeta/{meta_id}/"
+                "accountCustomFieldData"
+            },
         }
 
     def _meta(self, tenant: int, meta_id: int) -> sqlite3.Row | None:
@@ -629,6 +637,11 @@ class AccountsApi(Resource):
         )
         if row["currency"] is not None:
             result["fieldCurrency"] = row["currency"]
+        result["links"] = {
+            "account": f"/api/3/accountCustomFieldData/{row['id']}/account",
+            "accountCustomFieldMetum": f"/api/3/accountCustomFieldData/{row['id']}/"
+            "accountCustomFieldMetum",
+        }
         return result
 
     def _datum(self, tenant: int, data_id: int) -> sqlite3.Row | None:

@@ -145,7 +145,7 @@ class AutomationsApi(Resource):
             "completeValue": int(100 * row["completed_elements"] / total) if total else 0,
             "links": {
                 name: f"{base}/api/3/contactAutomations/{enrolment}/{name}"
-                for name in ("automation", "contact", "contactGoals")
+                for name in ("automation", "contact", "contactGoals", "automationLogs")
             },
             "id": str(enrolment),
             "automation": str(row["automation"]),

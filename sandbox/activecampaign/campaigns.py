@@ -328,7 +328,7 @@ class CampaignsApi(Resource):
             "has_predictive_content": "0",
             "links": {
                 name: f"{base}/api/3/messages/{message_id}/{name}"
-                for name in ("user", "messageLists", "campaignMessages")
+                for name in ("user", "hyperlinks", "messageLists", "campaignMessages")
             },
             "id": str(message_id),
             "user": "1",

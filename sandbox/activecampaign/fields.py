@@ -513,8 +513,6 @@ class FieldsApi(Resource):
             return not_found("Field", field_id)
         if "value" in data:
             value = data["value"]
-        elif payload.get("useDefaults"):
-            value = field["defval"] or ""
         else:
             return invalid(
                 "The value attribute was not provided",
@@ -541,6 +539,19 @@ class FieldsApi(Resource):
             result = fieldvalues.value_set(conn, tenant, contact_id, field_id, value, now)
             assert result is not None  # the field exists (checked above)
             stored_id, changed = result
+            if payload.get("useDefaults"):
+                # create-fieldvalue: "populate the missing required fields for this contact
+                # with default values".
+                for required in conn.execute(
+                    "SELECT f.id, f.defval FROM fields f WHERE f.tenant = ? AND f.isrequired = 1 "
+                    "AND f.defval IS NOT NULL AND f.defval != '' AND NOT EXISTS (SELECT 1 FROM "
+                    "field_values v WHERE v.contact = ? AND v.field = f.id)",
+                    (tenant, contact_id),
+                ).fetchall():
+                    fieldvalues.value_set(
+                        conn, tenant, contact_id, required["id"], required["defval"], now
+                    )
+                    changed = True
             if changed:
                 conn.execute("UPDATE contacts SET udate = ? WHERE id = ?", (now, contact_id))
         if changed:
