@@ -290,7 +290,8 @@ class AccountsApi(Resource):
                     )
                 )
             value = cents
-            currency = text(currency).upper() or (meta["default_currency"] or "USD").upper()
+            # Kept as sent: the docs show both "GBP" and "cad".
+            currency = text(currency) or meta["default_currency"] or "USD"
         else:
             currency = None
         return meta["id"], json.dumps(value), currency
@@ -462,7 +463,9 @@ class AccountsApi(Resource):
             "fieldLabel": row["label"],
             "fieldType": row["type"],
             "fieldOptions": json.loads(row["options"]) if row["options"] else None,
-            "fieldDefault": row["default_value"],
+            "fieldDefault": None
+            if row["default_value"] is None
+            else json.loads(row["default_value"]),
             "fieldDefaultCurrency": row["default_currency"],
             "isFormVisible": row["is_form_visible"],
             "isRequired": row["is_required"],
@@ -533,12 +536,15 @@ class AccountsApi(Resource):
                     pointer="/data/attributes/fieldOptions",
                 )
             )
-        for key, column in (
-            ("fieldDefault", "default_value"),
-            ("fieldDefaultCurrency", "default_currency"),
-        ):
-            if key in data:
-                values[column] = None if data[key] is None else text(data[key])
+        if "fieldDefault" in data:
+            # Stored as JSON: multi-value defaults are arrays (SPEC multiselect example).
+            values["default_value"] = (
+                None if data["fieldDefault"] is None else json.dumps(data["fieldDefault"])
+            )
+        if "fieldDefaultCurrency" in data:
+            values["default_currency"] = (
+                None if data["fieldDefaultCurrency"] is None else text(data["fieldDefaultCurrency"])
+            )
         for key, column in (
             ("isFormVisible", "is_form_visible"),
             ("isRequired", "is_required"),

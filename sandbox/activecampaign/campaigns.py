@@ -352,8 +352,22 @@ class CampaignsApi(Resource):
             {"messages": [self.message_json(r, base) for r in rows], "meta": {"total": str(total)}}
         )
 
-    def _message_values(self, data: dict) -> dict:
+    def _message_values(self, data: dict, *, create: bool = False) -> dict:
         values = {key: text(data[key]) for key in MESSAGE_FIELDS if key in data}
+        if "fromemail" not in values and "email" in data:
+            # create-a-message's schema calls the sender address `email`, its example and
+            # the message objects `fromemail`.
+            values["fromemail"] = text(data["email"])
+        if create:
+            for key in ("fromname", "fromemail", "reply2"):
+                if not values.get(key):
+                    raise ApiError(
+                        invalid(
+                            f"The {key} attribute was not provided",
+                            code="field_missing",
+                            pointer=f"/data/attributes/{key}",
+                        )
+                    )
         if "fromemail" in values and values["fromemail"] and "@" not in values["fromemail"]:
             raise ApiError(
                 invalid(
@@ -366,7 +380,7 @@ class CampaignsApi(Resource):
 
     def message_create(self, request: Request) -> Response:
         tenant = self.tenant(request)
-        values = self._message_values(wrapped(request, "message"))
+        values = self._message_values(wrapped(request, "message"), create=True)
         now = self.now()
         columns = ["tenant", "cdate", "mdate", *values]
         message_id = self.db.insert(

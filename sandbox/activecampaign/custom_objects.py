@@ -113,11 +113,15 @@ def field_normalize(raw: object, *, with_options: bool = True) -> dict:
         raise ApiError(
             object_invalid("schema.fields.type", f"Field type must be one of {sorted(FIELD_TYPES)}")
         )
+    required = bool(raw.get("required", raw.get("isRequired", False)))
     field = {
         "id": field_id,
         "labels": {"singular": raw["labels"]["singular"], "plural": raw["labels"]["plural"]},
         "type": field_type,
-        "required": bool(raw.get("required", raw.get("isRequired", False))),
+        # The docs spell the flag both ways (`required` in create/get examples, `isRequired`
+        # in update-a-schema); both are answered.
+        "required": required,
+        "isRequired": required,
     }
     if raw.get("description") is not None:
         field["description"] = text(raw["description"])
@@ -129,8 +133,8 @@ def field_normalize(raw: object, *, with_options: bool = True) -> dict:
             raise ApiError(object_invalid("schema.fields.scale", "scale must be an integer >= 0"))
         field["scale"] = scale
     if field_type == "currency":
-        currency = text(raw.get("defaultCurrency") or "USD").upper()
-        if not re.match(r"^[A-Z]{3}$", currency):
+        currency = text(raw.get("defaultCurrency") or "USD")
+        if not re.match(r"^[A-Za-z]{3}$", currency):
             raise ApiError(
                 object_invalid(
                     "schema.fields.defaultCurrency", "defaultCurrency is a 3-letter code"
@@ -418,7 +422,7 @@ class CustomObjectsApi(Resource):
                     )
                 )
             existing["labels"] = field["labels"]
-            existing["required"] = field["required"]
+            existing["required"] = existing["isRequired"] = field["required"]
             for key in ("description", "origin", "scale", "defaultCurrency"):
                 if key in field and key in raw:
                     existing[key] = field[key]
