@@ -20,7 +20,6 @@ from .formats import (
     orders,
     page,
     placeholders,
-    read_json,
     status_error,
     text,
     wrapped,
@@ -1040,6 +1039,3 @@ def bare_list(request: Request) -> list[dict]:
             )
         )
     return items
-
-
-__all__ = ["AccountsApi", "company_ensure", "company_link", "read_json"]

@@ -9,7 +9,6 @@ reference.automation, reference.list…); AC does not document the full mapping.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import defaultdict
 
@@ -197,7 +196,3 @@ class ActivitiesApi(Resource):
             f"SELECT * FROM {table} WHERE id IN ({placeholders(ids)}) ORDER BY id",  # noqa: S608
             ids,
         )
-
-
-def activity_json_data(**values) -> str:
-    return json.dumps(values)

@@ -13,7 +13,6 @@ import math
 import secrets
 import threading
 import time
-from collections import deque
 
 from waitress.channel import ClientDisconnected
 from werkzeug.wrappers import Request, Response
@@ -247,6 +246,3 @@ class ActiveCampaignSandbox(
                 return json_response({"message": "bad or missing X-Sandbox-Admin"}, 403)
             return self.control(request)
         return super()._admin(request)
-
-
-__all__ = ["DEFAULT_ACCOUNT", "ActiveCampaignSandbox", "deque"]

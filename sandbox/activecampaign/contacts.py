@@ -134,23 +134,30 @@ class ContactChange:
 
 class TenantCounts:
     """Per-tenant contact counts, so that an unfiltered list answers meta.total without
-    counting 100,000 rows on every page. Any contact insert or delete forgets the tenant."""
+    counting 100,000 rows on every page. Any contact insert or delete forgets the tenant.
+
+    A count is stored only if no write happened since it was computed (the version check),
+    so a slow reader cannot put back a count that a concurrent insert made stale.
+    """
 
     def __init__(self) -> None:
         self._counts: dict[int, int] = {}
+        self._versions: dict[int, int] = {}
         self._lock = threading.Lock()
 
-    def get(self, tenant: int) -> int | None:
+    def get(self, tenant: int) -> tuple[int | None, int]:
         with self._lock:
-            return self._counts.get(tenant)
+            return self._counts.get(tenant), self._versions.get(tenant, 0)
 
-    def put(self, tenant: int, count: int) -> None:
+    def put(self, tenant: int, count: int, version: int) -> None:
         with self._lock:
-            self._counts[tenant] = count
+            if self._versions.get(tenant, 0) == version:
+                self._counts[tenant] = count
 
     def forget(self, tenant: int) -> None:
         with self._lock:
             self._counts.pop(tenant, None)
+            self._versions[tenant] = self._versions.get(tenant, 0) + 1
 
 
 class ContactFragments:
@@ -549,10 +556,9 @@ class ContactsApi(Resource):
         return Response(body, status=200, content_type="application/json; charset=utf-8")
 
     def contact_count(self, tenant: int, where_sql: str, params: list, filtered: bool) -> int:
-        if not filtered:
-            cached = self.contact_counts.get(tenant)
-            if cached is not None:
-                return cached
+        cached, version = self.contact_counts.get(tenant)
+        if not filtered and cached is not None:
+            return cached
         needs_join = "co.name" in where_sql
         source = CONTACT_FROM if needs_join else "contacts c"
         total = self.db.execute_one(
@@ -560,7 +566,7 @@ class ContactsApi(Resource):
             params,
         )[0]
         if not filtered:
-            self.contact_counts.put(tenant, total)
+            self.contact_counts.put(tenant, total, version)
         return total
 
     def contact_create(self, request: Request) -> Response:
