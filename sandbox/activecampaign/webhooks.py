@@ -144,6 +144,7 @@ class WebhookDispatcher:
         self.deliveries: deque[Delivery] = deque(maxlen=10_000)
         self._worker = BackgroundQueue("activecampaign-webhooks", self._deliver)
         self._cache: dict[int, list[dict]] = {}
+        self._generation = 0  # bumped by forget(), so a stale read is never cached
         self._cache_lock = threading.Lock()
         self._random = random.Random()  # noqa: S311 - simulation, not secrets
         self._session = requests.Session()
@@ -152,10 +153,12 @@ class WebhookDispatcher:
     def forget(self, tenant: int) -> None:
         with self._cache_lock:
             self._cache.pop(tenant, None)
+            self._generation += 1
 
     def _hooks(self, tenant: int) -> list[dict]:
         with self._cache_lock:
             hooks = self._cache.get(tenant)
+            generation = self._generation
         if hooks is None:
             hooks = [
                 {
@@ -171,7 +174,8 @@ class WebhookDispatcher:
                 )
             ]
             with self._cache_lock:
-                self._cache[tenant] = hooks
+                if self._generation == generation:
+                    self._cache[tenant] = hooks
         return hooks
 
     def emit(

@@ -134,3 +134,38 @@ def test_it_creates_an_account_through_the_control_endpoint(ac):
     assert ac.client(made["api_key"]).get("/contacts").status_code == 200
     again = ac.control("POST", "/accounts", {"name": "tenant-b"}).json()
     assert again["api_key"] == made["api_key"]
+
+
+def test_it_follows_the_runners_contract(tmp_path):
+    """What sandbox/runner.py does: build, seed only when empty, hand out the demo key."""
+    path = tmp_path / "activecampaign.sqlite3"
+    app = ActiveCampaignSandbox(Database(path), rate_limit=5)
+    assert app.rate_limit == 5
+    assert app.is_empty()
+    app.seed(40)
+    account, key = app.account_ensure("demo")
+    seeded = app.db.execute_one("SELECT COUNT(*) FROM contacts WHERE tenant = 1")[0]
+    assert seeded > 0
+    app.db.close()
+    again = ActiveCampaignSandbox(Database(path), rate_limit=None)
+    assert not again.is_empty()  # so the runner does not seed twice
+    assert again.account_ensure("demo") == (account, key)
+    assert again.rate_limit is None
+
+
+def test_it_guards_its_control_endpoints_with_the_admin_token(ac):
+    ac.app.admin_token = "s3cret"
+    refused = ac.control("POST", "/accounts", {"name": "x"})
+    assert refused.status_code == 403
+    allowed = requests.post(
+        f"{ac.url}/_sandbox/activecampaign/accounts",
+        json={"name": "x"},
+        headers={"X-Sandbox-Admin": "s3cret"},
+        timeout=5,
+    )
+    assert allowed.status_code == 200
+    # The base control endpoint (faults, log) keeps working beside it.
+    faults = requests.get(
+        f"{ac.url}/_sandbox/faults", headers={"X-Sandbox-Admin": "s3cret"}, timeout=5
+    )
+    assert faults.json()["error_rate"] == 0.0
