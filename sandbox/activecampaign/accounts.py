@@ -773,11 +773,7 @@ class AccountsApi(Resource):
         )
 
     def account_data_delete(self, request: Request, data_id: int) -> Response:
-        deleted = self.db.execute(
-            "DELETE FROM account_field_data WHERE id = ? AND tenant = ? RETURNING id",
-            (data_id, self.tenant(request)),
-        )
-        if not deleted:
+        if not self.delete_row("account_field_data", data_id, self.tenant(request)):
             return json_response(NOT_FOUND_STATUS, 404)
         return json_response({"message": "AccountCustomFieldData deleted."})
 
@@ -1016,11 +1012,7 @@ class AccountsApi(Resource):
         )
 
     def account_contact_delete(self, request: Request, link_id: int) -> Response:
-        deleted = self.db.execute(
-            "DELETE FROM account_contacts WHERE id = ? AND tenant = ? RETURNING id",
-            (link_id, self.tenant(request)),
-        )
-        if not deleted:
+        if not self.delete_row("account_contacts", link_id, self.tenant(request)):
             return not_found("CustomerAccountSubscriber", link_id)
         return json_response({})
 

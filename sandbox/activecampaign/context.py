@@ -79,6 +79,13 @@ class Resource:
     def contact_list_json(self, row: sqlite3.Row, contact: sqlite3.Row, base: str) -> dict:
         raise NotImplementedError  # lists.py
 
-    @staticmethod
-    def next_id(conn: sqlite3.Connection, table: str) -> int:
-        return conn.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0]  # noqa: S608 - table names are constants
+    def delete_row(self, table: str, row_id: int, tenant: int) -> bool:
+        """Delete one row of the tenant; False if there was none."""
+        with self.db.transaction() as conn:
+            return (
+                conn.execute(
+                    f"DELETE FROM {table} WHERE id = ? AND tenant = ?",  # noqa: S608 - constant names
+                    (row_id, tenant),
+                ).rowcount
+                > 0
+            )

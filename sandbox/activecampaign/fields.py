@@ -442,11 +442,7 @@ class FieldsApi(Resource):
         )
 
     def field_rel_delete(self, request: Request, rel_id: int) -> Response:
-        deleted = self.db.execute(
-            "DELETE FROM field_rels WHERE id = ? AND tenant = ? RETURNING id",
-            (rel_id, self.tenant(request)),
-        )
-        if not deleted:
+        if not self.delete_row("field_rels", rel_id, self.tenant(request)):
             return not_found("FieldRel", rel_id)
         return json_response({})
 

@@ -50,10 +50,6 @@ class BackgroundQueue:
                     self._pending -= 1
                     self._idle.notify_all()
 
-    @property
-    def pending(self) -> int:
-        return self._pending
-
     def drain(self, timeout: float = 10.0) -> bool:
         """Wait until every queued job ran; False on timeout."""
         deadline = time.monotonic() + timeout

@@ -21,8 +21,6 @@ from sandbox.activecampaign.app import ActiveCampaignSandbox
 from sandbox.server import serve
 from sandbox.store import Database
 
-pytestmark = pytest.mark.integration
-
 OPENAPI = Path("/work/shared/reference/activecampaign-v3.openapi.json")
 
 # Where the reference's request schema contradicts its own documented examples and the fact
