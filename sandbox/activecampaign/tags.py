@@ -68,7 +68,12 @@ def tag_ensure(conn: sqlite3.Connection, tenant: int, name: str, now: int) -> in
 def tag_attach(
     conn: sqlite3.Connection, tenant: int, contact: int, tag: int, now: int
 ) -> tuple[int, bool]:
-    """Put a tag on a contact; (contactTag id, created). Records the activity row."""
+    """Put a tag on a contact; (contactTag id, created). Records the activity row.
+
+    The contact's udate does not move: which changes bump it is an open question (§2.5); the
+    sandbox moves it for the contact's own attributes and custom field values only, and a
+    sync that needs tag changes reads them from the webhooks or the activity feed.
+    """
     row = conn.execute(
         "SELECT id FROM contact_tags WHERE contact = ? AND tag = ?", (contact, tag)
     ).fetchone()
