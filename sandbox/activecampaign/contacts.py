@@ -87,9 +87,9 @@ CONTACT_LINKS = (
     "plusAppend",
     "trackingLogs",
     "scoreValues",
-    "accountContacts",
-    "automationEntryCounts",
 )
+# The contact/sync example also links these two; list items do not (list-all-contacts).
+CONTACT_LINKS_SINGLE = (*CONTACT_LINKS, "accountContacts", "automationEntryCounts")
 # API attribute -> column. §2.2: these plus fieldValues are what a contact write accepts.
 CONTACT_ATTRIBUTES = {
     "email": "email",
@@ -194,11 +194,12 @@ class ContactsApi(Resource):
     contact_fragments: ContactFragments
 
     # -- representation ----------------------------------------------------------------------
-    def contact_json(self, row: sqlite3.Row, base: str) -> dict:
-        """A contact the way every v3 contact endpoint writes one (SPEC get-contact)."""
+    def contact_json(self, row: sqlite3.Row, base: str, *, single: bool = False) -> dict:
+        """A contact the way v3 contact endpoints write one (SPEC get-contact, list, sync)."""
         cid = row["id"]
         t = self.time
-        links = {name: f"{base}/api/3/contacts/{cid}/{name}" for name in CONTACT_LINKS}
+        names = CONTACT_LINKS_SINGLE if single else CONTACT_LINKS
+        links = {name: f"{base}/api/3/contacts/{cid}/{name}" for name in names}
         email = row["email"]
         return {
             "cdate": t.iso(row["cdate"]),
@@ -269,7 +270,7 @@ class ContactsApi(Resource):
         row = self.contact_row(self.db, tenant, contact_id)
         if row is None:
             raise ApiError(not_found("Subscriber", contact_id))
-        contact = self.contact_json(row, base)
+        contact = self.contact_json(row, base, single=True)
         values = fieldvalues.rows_for_contact(self.db, contact_id)
         automations = self.db.execute(
             "SELECT ca.*, a.steps FROM contact_automations ca "

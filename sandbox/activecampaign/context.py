@@ -67,7 +67,7 @@ class Resource:
     def contact_row(self, conn_or_db, tenant: int, contact_id: int) -> sqlite3.Row | None:
         raise NotImplementedError  # contacts.py
 
-    def contact_json(self, row: sqlite3.Row, base: str) -> dict:
+    def contact_json(self, row: sqlite3.Row, base: str, *, single: bool = False) -> dict:
         raise NotImplementedError  # contacts.py
 
     def contact_require(self, request: Request, contact_id: int) -> sqlite3.Row:
