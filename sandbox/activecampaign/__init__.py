@@ -1,0 +1,1 @@
+"""The ActiveCampaign v3 sandbox: see app.py."""

@@ -1,0 +1,91 @@
+"""What every resource module of the sandbox relies on, declared once.
+
+The sandbox is one WSGI app (the base class routes to `self.<endpoint>`), assembled from one
+mixin per resource family (contacts.py, fields.py, …). Each mixin subclasses `Resource` so
+that the attributes and helpers below are typed and documented in one place; `app.py`
+provides them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from werkzeug.wrappers import Request
+
+from sandbox.store import Database
+
+from .formats import AccountTime
+
+if TYPE_CHECKING:
+    from .webhooks import WebhookDispatcher
+
+TENANT_KEY = "activecampaign.tenant"
+
+
+class Resource:
+    db: Database
+    time: AccountTime
+    clock: Callable[[], float]
+    webhooks: WebhookDispatcher
+
+    def now(self) -> int:
+        """The current time in whole seconds, as AC stores contact timestamps."""
+        return int(self.clock())
+
+    @staticmethod
+    def tenant(request: Request) -> int:
+        """The id of the AC account the request's API key belongs to (set by `before`)."""
+        return request.environ[TENANT_KEY]
+
+    @staticmethod
+    def base(request: Request) -> str:
+        """`http://host:port` as the client addressed us, for the `links` AC puts in objects."""
+        return request.host_url.rstrip("/")
+
+    @staticmethod
+    def activity_add(
+        conn: sqlite3.Connection,
+        tenant: int,
+        contact: int,
+        tstamp: int,
+        reference_type: str,
+        reference_id: int,
+        action: str,
+        model_name: str,
+        json_data: str | None = None,
+    ) -> int:
+        """Record a row of the contact's activity feed (§9, served by activities.py)."""
+        return conn.execute(
+            "INSERT INTO activities (tenant, contact, tstamp, reference_type, reference_id, "
+            "reference_action, model_name, json_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (tenant, contact, tstamp, reference_type, reference_id, action, model_name, json_data),
+        ).lastrowid
+
+    # -- provided by the resource mixins (declared here so that every mixin can call them) ---
+    def contact_row(self, conn_or_db, tenant: int, contact_id: int) -> sqlite3.Row | None:
+        raise NotImplementedError  # contacts.py
+
+    def contact_json(self, row: sqlite3.Row, base: str, *, single: bool = False) -> dict:
+        raise NotImplementedError  # contacts.py
+
+    def contact_require(self, request: Request, contact_id: int) -> sqlite3.Row:
+        raise NotImplementedError  # contacts.py
+
+    def contact_automation_json(self, row: sqlite3.Row, base: str) -> dict:
+        raise NotImplementedError  # automations.py
+
+    def contact_list_json(self, row: sqlite3.Row, contact: sqlite3.Row, base: str) -> dict:
+        raise NotImplementedError  # lists.py
+
+    def delete_row(self, table: str, row_id: int, tenant: int) -> bool:
+        """Delete one row of the tenant; False if there was none."""
+        with self.db.transaction() as conn:
+            return (
+                conn.execute(
+                    f"DELETE FROM {table} WHERE id = ? AND tenant = ?",  # noqa: S608 - constant names
+                    (row_id, tenant),
+                ).rowcount
+                > 0
+            )
