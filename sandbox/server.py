@@ -65,12 +65,16 @@ def serve(
         actual_port = server.effective_port
         thread = threading.Thread(target=server.run, name=f"{name}-http", daemon=True)
 
-        def stop() -> None:
-            # waitress' loop runs until its socket map is empty: close the listener, every
-            # kept-alive client channel and the wake-up trigger.
-            server.close()
+        def close_all() -> None:
+            # Runs in waitress' own loop thread (through its trigger), so no socket is closed
+            # under a poll in progress: the listener, every kept-alive client channel and the
+            # trigger itself. An empty socket map ends the loop.
             for channel in list(server._map.values()):
                 channel.close()
+
+        def stop() -> None:
+            server.trigger.pull_trigger(close_all)
+            thread.join(timeout=5)
             server.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
 
         scheme = "http"

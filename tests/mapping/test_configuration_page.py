@@ -181,8 +181,9 @@ def test_it_flags_a_mapping_whose_field_vanished(admin_client, integration):
     data = services.entity_input_from_saved(entity_syncs(integration=integration)["lead"])
     data.mappings.append(MappingInput("4", "description"))
     assert services.entity_config_save(integration=integration, data=data, actor=None) == []
-    snapshot = MetadataSnapshot.objects.get(integration=integration, vendor="activecampaign",
-                                            entity="contact")
+    snapshot = MetadataSnapshot.objects.get(
+        integration=integration, vendor="activecampaign", entity="contact"
+    )
     snapshot.fields = [f for f in snapshot.fields if f["key"] != "4"]  # deleted in AC
     snapshot.save()
 
