@@ -38,7 +38,7 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 class HttpSettings:
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
-    # True, or a CA bundle path (a corporate TLS proxy, the sandboxes). Passed on every
+    # True, or a CA bundle path (a corporate TLS proxy, a local test server). Passed on every
     # request: requests lets REQUESTS_CA_BUNDLE override a Session's own `verify`.
     verify: bool | str = True
     user_agent: str = USER_AGENT

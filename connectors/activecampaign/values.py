@@ -199,8 +199,8 @@ def encode_record_value(value: Any, field_type: str | None):
     """A Python value for a custom-object record field (JSON typed, not always a string).
 
     The docs only show numbers (sent as JSON numbers); currency is sent in cents like deals
-    and accounts and date-times as UTC ISO 8601 — both unconfirmed (reference §5.2, "test on
-    sandbox"): https://developers.activecampaign.com/reference/create-or-update-record
+    and accounts and date-times as UTC ISO 8601 — both unconfirmed (reference §5.2; to verify
+    on a live account): https://developers.activecampaign.com/reference/create-or-update-record
     """
     kind = (field_type or "").lower()
     if value is None:

@@ -134,3 +134,17 @@ def test_the_search_returns_suggestions_for_htmx(client, admin_user, norole_user
     html = response.content.decode()
     assert 'data-email="nora@example.com"' in html
     assert "<html" not in html  # a fragment for htmx, not a page
+
+
+@pytest.mark.integration
+def test_it_suggests_dynamics_system_users_too(sandboxes, connected_integration):
+    sandboxes.dataverse_app.seed(20)
+    from connectors.dynamics.client import DynamicsClient
+
+    someone = DynamicsClient(connected_integration.dynamics_config()).system_users(limit=1)[0]
+    query = someone.full_name.split()[0]
+
+    candidates, note = selectors.candidates_search(query=query, integration=connected_integration)
+
+    assert note is None
+    assert any(c.source == "dynamics" and c.key == someone.id for c in candidates)
