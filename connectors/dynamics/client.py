@@ -33,6 +33,7 @@ from connectors.errors import (
     FatalError,
     NotFoundError,
     RecordError,
+    UnreachableError,
 )
 from connectors.http import HttpSettings, RetryPolicy, VendorHttp
 from connectors.ratelimit import Rate, Store, Throttle
@@ -222,6 +223,16 @@ class DynamicsClient:
         (from Entra), no application user, a missing privilege (naming the table), an
         unreachable host, or a URL that is not the Dataverse API.
         """
+        try:
+            return self._check(tables)
+        except UnreachableError as exc:
+            # A sync retries a host that does not answer; a person checking the connection
+            # is told to look at the URL (or the network) instead of "try again later".
+            raise ConfigurationError(
+                exc.message, vendor=VENDOR, reason=ConfigReason.UNREACHABLE
+            ) from None
+
+    def _check(self, tables: Sequence[str]) -> OrgInfo:
         me = self.who_am_i()
         readable = []
         for name in tables:
