@@ -58,13 +58,47 @@ class FakeClock:
             self.now += seconds
 
 
+class CurrentApp:
+    """A WSGI app that hands each request to the organization of the running test.
+
+    Starting and stopping the listeners costs about 1.5 s (waitress' shutdown, werkzeug's poll
+    interval); serving every test's fresh organization through one pair of listeners keeps
+    the directory fast while no state leaks from one test to the next.
+    """
+
+    def __init__(self) -> None:
+        self.app: DataverseSandbox | None = None
+        # (method, path, query, Prefer header) of every request: the sandbox's own log keeps
+        # no headers, and the tests check that preferences are resent page after page.
+        self.seen: list[tuple[str, str, str, str]] = []
+
+    def __call__(self, environ, start_response):
+        self.seen.append(
+            (
+                environ["REQUEST_METHOD"],
+                environ.get("PATH_INFO", ""),
+                environ.get("QUERY_STRING", ""),
+                environ.get("HTTP_PREFER", ""),
+            )
+        )
+        return self.app(environ, start_response)
+
+
+@dataclass
+class Listeners:
+    current: CurrentApp
+    http: ServerHandle
+    https: ServerHandle
+    ca_bundle: str
+
+
 @dataclass
 class DataverseOrg:
     """One running sandbox organization and what a test needs to reach it from outside."""
 
     app: DataverseSandbox
     endpoint: DataverseEndpoint
-    handles: list[ServerHandle] = field(default_factory=list, repr=False)
+    listeners: Listeners = field(repr=False)
     _token: str | None = field(default=None, repr=False)
 
     @property
@@ -132,6 +166,15 @@ class DataverseOrg:
     def api_log(self) -> list[LogEntry]:
         return self.app.log.entries(path_prefix="/api/")
 
+    def prefer_headers(self, path: str) -> list[str]:
+        """The Prefer header of every GET to `path` (below /api/data/v9.2/), in order."""
+        full = f"/api/data/v9.2/{path}"
+        return [
+            prefer
+            for method, seen, _, prefer in self.listeners.current.seen
+            if method == "GET" and seen == full
+        ]
+
     def token_requests(self) -> list[LogEntry]:
         return [e for e in self.app.log.entries(method="POST") if e.path.endswith("/token")]
 
@@ -149,25 +192,36 @@ def request_figures(entries: list[LogEntry]) -> dict[str, int]:
     return dict(counts)
 
 
-def org_start(tls_dir) -> DataverseOrg:
-    """What sandboxes_start does for the Dataverse half, with the limits off."""
+def org_start(listeners: Listeners) -> DataverseOrg:
+    """What sandboxes_start does for the Dataverse half (limits off), on the shared listeners."""
     app = DataverseSandbox(Database(":memory:"), requests_per_window=None, concurrency=None)
     tenant_id, client_id, client_secret = app.app_registration_ensure()
-    certificate = certificate_ensure(tls_dir)
-    handles = [
-        serve(app, name="dataverse-sandbox"),
-        serve(app, tls=certificate, name="dataverse-sandbox"),
-    ]
+    listeners.current.app = app
     endpoint = DataverseEndpoint(
-        org_url=handles[0].url,
-        org_url_tls=handles[1].url,
-        authority_host=handles[1].url,
+        org_url=listeners.http.url,
+        org_url_tls=listeners.https.url,
+        authority_host=listeners.https.url,
         tenant_id=tenant_id,
         client_id=client_id,
         client_secret=client_secret,
-        ca_bundle=str(certificate.ca_bundle),
+        ca_bundle=listeners.ca_bundle,
     )
-    return DataverseOrg(app, endpoint, handles)
+    listeners.current.seen.clear()
+    return DataverseOrg(app, endpoint, listeners)
+
+
+@pytest.fixture(scope="session")
+def dataverse_listeners(sandbox_tls_dir) -> Listeners:
+    """The Web API over HTTP and the identity endpoint over TLS, as the runner serves them."""
+    certificate = certificate_ensure(sandbox_tls_dir)
+    current = CurrentApp()
+    http = serve(current, name="dataverse-sandbox")
+    https = serve(current, tls=certificate, name="dataverse-sandbox")
+    try:
+        yield Listeners(current, http, https, str(certificate.ca_bundle))
+    finally:
+        http.stop()
+        https.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -180,13 +234,13 @@ def _fresh_msal_apps():
 
 
 @pytest.fixture
-def org(sandbox_tls_dir) -> DataverseOrg:
-    running = org_start(sandbox_tls_dir)
+def org(dataverse_listeners) -> DataverseOrg:
+    """A fresh, empty organization (limits off) for each test."""
+    running = org_start(dataverse_listeners)
     try:
         yield running
     finally:
-        for handle in running.handles:
-            handle.stop()
+        dataverse_listeners.current.app = None
 
 
 @pytest.fixture
