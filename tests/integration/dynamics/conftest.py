@@ -11,6 +11,7 @@ sandbox's real-time windows, so that a 429 with Retry-After costs no wall time.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections import Counter
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import requests
+from waitress.channel import ClientDisconnected
 
 from connectors.config import DynamicsConfig
 from connectors.dynamics import DynamicsClient
@@ -71,6 +73,12 @@ class CurrentApp:
         # (method, path, query, Prefer header) of every request: the sandbox's own log keeps
         # no headers, and the tests check that preferences are resent page after page.
         self.seen: list[tuple[str, str, str, str]] = []
+        self.lost_answers = LostAnswers()
+
+    def reset(self, app: DataverseSandbox) -> None:
+        self.app = app
+        self.seen.clear()
+        self.lost_answers = LostAnswers()
 
     def __call__(self, environ, start_response):
         self.seen.append(
@@ -81,7 +89,40 @@ class CurrentApp:
                 environ.get("HTTP_PREFER", ""),
             )
         )
+        if self.lost_answers.hits(environ):
+            # The service acts, then the answer never arrives (a gateway timing out after the
+            # commit). The sandbox's own faults all strike before the request is handled.
+            answer: list = []
+            body = b"".join(self.app(environ, lambda *args, **kwargs: answer.extend(args)))
+            if answer[0].startswith("2"):
+                self.lost_answers.record()
+                raise ClientDisconnected("sandbox fault: the answer was lost after it acted")
+            start_response(*answer)  # the sandbox refused it anyway: deliver that
+            return [body]
         return self.app(environ, start_response)
+
+
+@dataclass
+class LostAnswers:
+    """Lose the answer to this share of `$batch` requests, after the sandbox handled them."""
+
+    rate: float = 0.0
+    seed: int = 0
+    count: int = 0  # answers lost after the sandbox handled the request successfully
+    _random: random.Random | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def hits(self, environ) -> bool:
+        if not self.rate or not environ.get("PATH_INFO", "").endswith("/$batch"):
+            return False
+        with self._lock:
+            if self._random is None:
+                self._random = random.Random(self.seed)
+            return self._random.random() < self.rate
+
+    def record(self) -> None:
+        with self._lock:
+            self.count += 1
 
 
 @dataclass
@@ -196,7 +237,7 @@ def org_start(listeners: Listeners) -> DataverseOrg:
     """What sandboxes_start does for the Dataverse half (limits off), on the shared listeners."""
     app = DataverseSandbox(Database(":memory:"), requests_per_window=None, concurrency=None)
     tenant_id, client_id, client_secret = app.app_registration_ensure()
-    listeners.current.app = app
+    listeners.current.reset(app)
     endpoint = DataverseEndpoint(
         org_url=listeners.http.url,
         org_url_tls=listeners.https.url,
@@ -206,7 +247,6 @@ def org_start(listeners: Listeners) -> DataverseOrg:
         client_secret=client_secret,
         ca_bundle=listeners.ca_bundle,
     )
-    listeners.current.seen.clear()
     return DataverseOrg(app, endpoint, listeners)
 
 
