@@ -951,5 +951,10 @@ def _json_value(name: str, value: object, exact: dict[str, str]) -> object:
         # A multi-select choice is written as the string "1,3".
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             raise TypeError(f"{name}: a multi-select choice takes integers")
-        return ",".join(str(v) for v in value)
+        if not value:
+            # No option selected: clear the column with null, the documented way to clear a
+            # value; the docs never show an empty string for a choices column
+            # (https://learn.microsoft.com/power-apps/developer/data-platform/multi-select-picklist).
+            return None
+        return ",".join(str(v) for v in sorted(value))
     raise TypeError(f"{name}: cannot write a {type(value).__name__}")

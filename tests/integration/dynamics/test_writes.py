@@ -196,3 +196,75 @@ def test_it_splits_more_than_a_thousand_operations_into_batches(org, client):
     list(client.write(writes[:250]))  # the default size: 100 per batch; all exist already
     assert len(_batches(org)) == 2 + 3
     assert len(org.stored("lead")) == 1050
+
+
+def test_it_binds_custom_lookups_and_writes_choices_and_times(org, client):
+    org.app.attribute_add(
+        "contact",
+        logical_name="new_referrerid",
+        schema_name="new_ReferrerId",
+        type="Lookup",
+        display_name="Referrer",
+        targets=["account"],
+    )
+    org.app.attribute_add(
+        "contact",
+        logical_name="new_interests",
+        type="MultiSelectPicklist",
+        display_name="Interests",
+        options={100000000: "Email", 100000001: "Events", 100000002: "Webinars"},
+    )
+    org.app.attribute_add(
+        "contact", logical_name="new_lastsynced", type="DateTime", display_name="Last synced"
+    )
+    account = org.create("accounts", {"name": "Referrer Inc"})
+    paris = dt.timezone(dt.timedelta(hours=2))
+    write = RecordWrite.create(
+        "contact",
+        {
+            "lastname": "Referred",
+            "new_referrerid": LookupValue("account", account),
+            "new_interests": (100000000, 100000002),
+            "new_lastsynced": dt.datetime(2024, 6, 1, 14, 30, tzinfo=paris),
+            "accountrolecode": 2,
+        },
+    )
+
+    (result,) = client.write([write])
+
+    assert result.outcome is Outcome.CREATED, result.error
+    (row,) = client.rows(
+        "contact",
+        ["new_referrerid", "new_interests", "new_lastsynced", "accountrolecode"],
+        where=q.eq("contactid", uuid.UUID(write.id)),
+    )
+    assert row.lookup("new_referrerid") == LookupValue("account", account)
+    assert row.choices("new_interests") == (100000000, 100000002)
+    assert row.datetime("new_lastsynced") == dt.datetime(2024, 6, 1, 12, 30, tzinfo=dt.UTC)
+    assert row.choice("accountrolecode") == 2
+
+    (cleared,) = client.write(
+        [RecordWrite.update("contact", write.id, {"new_referrerid": None, "new_interests": ()})]
+    )
+    assert cleared.ok, cleared.error
+    (row,) = client.rows(
+        "contact",
+        ["new_referrerid", "new_interests"],
+        where=q.eq("contactid", uuid.UUID(write.id)),
+    )
+    assert row.get("new_referrerid") is None and row.choices("new_interests") == ()
+
+
+def test_it_lists_people_for_the_user_picker_without_application_users(org, client):
+    org.app.seed(3)  # adds a few interactive users
+
+    users = client.system_users()
+    found = client.system_users(search=users[0].full_name.split()[0])
+
+    assert users and all(not u.disabled and u.access_mode == 0 for u in users)
+    app_users = {
+        row["systemuserid"] for row in org.stored("systemuser", "applicationid IS NOT NULL")
+    }
+    assert app_users and not app_users & {u.id for u in users}
+    assert [u.full_name for u in users] == sorted(u.full_name for u in users)
+    assert users[0] in found
