@@ -13,6 +13,8 @@ import uuid
 import pytest
 
 from connectors.errors import ConfigReason, ConfigurationError, ConnectorError, user_message
+from connectors.http import HttpSettings
+from connectors.services import dynamics_check
 
 pytestmark = pytest.mark.integration
 
@@ -142,3 +144,21 @@ def test_it_names_an_identity_host_that_does_not_answer(org, make_client):
     assert isinstance(error, ConfigurationError)
     assert error.reason is ConfigReason.UNREACHABLE
     assert "could not be reached" in user_message(error)
+
+
+def test_it_tells_the_settings_page_what_it_reached_or_what_to_fix(org):
+    settings = HttpSettings(verify=org.endpoint.ca_bundle, connect_timeout=2.0, read_timeout=10.0)
+
+    ok = dynamics_check(org.config(), http_settings=settings)
+    registration = org.app.app_registration_create(name="no-user", application_user=False)
+    refused = dynamics_check(
+        org.config(client_id=registration.client_id, client_secret=registration.client_secret),
+        http_settings=settings,
+    )
+
+    (app_user,) = org.stored("systemuser", "applicationid = ?", (org.endpoint.client_id,))
+    assert ok.ok and app_user["systemuserid"] in ok.message
+    assert org.app.organization_id in ok.identity
+    assert not refused.ok and refused.reason == "no_application_user"
+    assert "no application user" in refused.message
+    assert registration.client_secret not in refused.message

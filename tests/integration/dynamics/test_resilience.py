@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
+import requests
 
 from connectors.dynamics import Outcome, RecordWrite
 from connectors.dynamics import odata as q
@@ -73,14 +74,18 @@ def test_it_loses_and_doubles_nothing_through_faults_and_throttling(org, client,
         ]
     )
 
-    org.app.faults.seed = 7
-    org.app.faults.error_rate = 0.10
-    org.app.faults.drop_rate = 0.05
-    org.app.faults.latency = 0.002
-    org.app.faults.latency_jitter = 0.008
-    org.app.faults.force_429 = 4
-    org.app.faults.force_429_retry_after = 2
-    org.app._random.seed(7)
+    faults = {
+        "seed": 7,
+        "error_rate": 0.10,
+        "drop_rate": 0.05,
+        "latency": 0.002,
+        "latency_jitter": 0.008,
+        "force_429": 4,
+        "force_429_retry_after": 2,
+    }
+    # The sandbox's control endpoint (re-seeds its fault dice, unlike setting attributes).
+    answer = requests.put(f"{org.endpoint.org_url}/_sandbox/faults", json=faults, timeout=5)
+    assert answer.status_code == 200, answer.text
     org.listeners.current.lost_answers.rate = 0.15
     org.listeners.current.lost_answers.seed = 7
 
