@@ -80,6 +80,18 @@ class RateLimitedError(RetryableError):
     """429: the vendor asked us to wait `retry_after` seconds."""
 
 
+class UnreachableError(RetryableError):
+    """Nothing answered at the address (connection refused, connect timeout).
+
+    Retried like any transient failure; a connection check, where a person is waiting, reads
+    it as ConfigReason.UNREACHABLE instead ("could not be reached. Check the URL").
+    """
+
+    def __init__(self, message: str, **kwargs) -> None:
+        kwargs.setdefault("unsent", True)
+        super().__init__(message, **kwargs)
+
+
 class ConfigurationError(ConnectorError):
     kind = ErrorKind.CONFIGURATION
 

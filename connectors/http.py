@@ -25,6 +25,7 @@ from .errors import (
     ConnectorError,
     RateLimitedError,
     RetryableError,
+    UnreachableError,
 )
 from .ratelimit import Throttle, ThrottleTimeout
 
@@ -270,17 +271,23 @@ class VendorHttp:
                 reason=ConfigReason.UNREACHABLE,
             )
         if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return RetryableError("connection timed out", vendor=self.vendor, unsent=True)
+            return UnreachableError(
+                f"no answer from {urlsplit(self.base_url).netloc} (connection timed out)",
+                vendor=self.vendor,
+            )
         if isinstance(exc, requests.exceptions.ReadTimeout):
             return RetryableError("no answer before the read timeout", vendor=self.vendor)
         if isinstance(exc, requests.exceptions.ChunkedEncodingError):
             return RetryableError("the connection broke during the answer", vendor=self.vendor)
-        if isinstance(exc, requests.exceptions.ConnectionError):
-            # Refused before anything was sent: safe to retry any method. A reset after
-            # sending may have reached the vendor; only idempotent calls retry then.
-            return RetryableError(
-                f"connection failed ({name})", vendor=self.vendor, unsent=_connection_refused(exc)
+        if isinstance(exc, requests.exceptions.ConnectionError) and _connection_refused(exc):
+            # Refused before anything was sent: safe to retry any method.
+            return UnreachableError(
+                f"nothing answers at {urlsplit(self.base_url).netloc} (connection refused)",
+                vendor=self.vendor,
             )
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            # A reset after sending may have reached the vendor; only idempotent calls retry.
+            return RetryableError(f"connection failed ({name})", vendor=self.vendor)
         return ConfigurationError(
             f"invalid request ({name})", vendor=self.vendor, reason=ConfigReason.OTHER
         )

@@ -29,8 +29,14 @@ import msal
 import requests
 
 from connectors.config import DynamicsConfig
-from connectors.errors import ConfigReason, ConfigurationError, ConnectorError, RetryableError
-from connectors.http import HttpSettings, _name_resolution_failed
+from connectors.errors import (
+    ConfigReason,
+    ConfigurationError,
+    ConnectorError,
+    RetryableError,
+    UnreachableError,
+)
+from connectors.http import HttpSettings, _connection_refused, _name_resolution_failed
 
 logger = logging.getLogger(__name__)
 
@@ -269,6 +275,12 @@ class MsalTokenProvider:
             return self._error(f"TLS error talking to {host} ({name})", ConfigReason.TLS)
         if isinstance(exc, requests.exceptions.ConnectionError) and _name_resolution_failed(exc):
             return self._error(f"unknown host {host}", ConfigReason.UNREACHABLE)
+        if isinstance(exc, requests.exceptions.ConnectTimeout) or (
+            isinstance(exc, requests.exceptions.ConnectionError) and _connection_refused(exc)
+        ):
+            return UnreachableError(
+                f"nothing answers at the identity provider {host} ({name})", vendor=VENDOR
+            )
         # Timeouts, refused connections, a 5xx from Entra: the Dataverse request itself was
         # never sent, so it is safe to try again whatever its method.
         return RetryableError(

@@ -33,6 +33,7 @@ from connectors.errors import (
     FatalError,
     NotFoundError,
     RecordError,
+    UnreachableError,
 )
 from connectors.http import HttpSettings, RetryPolicy, VendorHttp
 from connectors.ratelimit import Rate, Store, Throttle
@@ -222,6 +223,16 @@ class DynamicsClient:
         (from Entra), no application user, a missing privilege (naming the table), an
         unreachable host, or a URL that is not the Dataverse API.
         """
+        try:
+            return self._check(tables)
+        except UnreachableError as exc:
+            # A sync retries a host that does not answer; a person checking the connection
+            # is told to look at the URL (or the network) instead of "try again later".
+            raise ConfigurationError(
+                exc.message, vendor=VENDOR, reason=ConfigReason.UNREACHABLE
+            ) from None
+
+    def _check(self, tables: Sequence[str]) -> OrgInfo:
         me = self.who_am_i()
         readable = []
         for name in tables:
@@ -940,5 +951,10 @@ def _json_value(name: str, value: object, exact: dict[str, str]) -> object:
         # A multi-select choice is written as the string "1,3".
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             raise TypeError(f"{name}: a multi-select choice takes integers")
-        return ",".join(str(v) for v in value)
+        if not value:
+            # No option selected: clear the column with null, the documented way to clear a
+            # value; the docs never show an empty string for a choices column
+            # (https://learn.microsoft.com/power-apps/developer/data-platform/multi-select-picklist).
+            return None
+        return ",".join(str(v) for v in sorted(value))
     raise TypeError(f"{name}: cannot write a {type(value).__name__}")

@@ -46,6 +46,7 @@ QUERY_OPTIONS = {
     "$skiptoken",
     "$deltatoken",
 }
+EXPIRED_VERSION_STAMP = "0x80044352"
 UNSUPPORTED_OPTIONS = {"$skip", "$search", "$format"}
 JSON_TYPE = (
     "application/json; odata.metadata=minimal; odata.streaming=true; "
@@ -376,9 +377,14 @@ class WebApi:
         version, issued = parse_delta_token(token)
         days = self.app.expire_change_tracking_days
         if dt.datetime.now(dt.UTC) - issued > dt.timedelta(days=days):
+            # ExpiredVersionStamp, 0x80044352: Microsoft's docs name this code for an expired
+            # version stamp (https://learn.microsoft.com/power-apps/developer/data-platform/
+            # cache-schema-data#manage-expired-cache), its Web API samples test
+            # `Error.Code == "0x80044352"`, and its entity-change samples catch the same code
+            # (-2147204270) with this very message. [M]: not stated for delta links as such.
             raise DataverseError(
                 400,
-                "",
+                EXPIRED_VERSION_STAMP,
                 "Version stamp associated with the client has expired. Please perform a full sync.",
             )
         return version, issued

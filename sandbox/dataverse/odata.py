@@ -13,6 +13,7 @@ and Dataverse query functions
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import unicodedata
 from collections.abc import Callable
@@ -192,6 +193,7 @@ _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
   | (?P<string>'(?:[^']|'')*')
+  | (?P<jstring>"(?:[^"\\]|\\.)*")
   | (?P<guid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w-]))
   | (?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?:Z|[+-]\d{2}:\d{2})?)
   | (?P<date>\d{4}-\d{2}-\d{2}(?![\w:]))
@@ -415,10 +417,10 @@ class FilterParser:
         if token.text == "[":
             items = []
             if self._peek() and self._peek().text != "]":
-                items.append(self._primary())
+                items.append(self._array_item())
                 while self._peek() and self._peek().text == ",":
                     self.i += 1
-                    items.append(self._primary())
+                    items.append(self._array_item())
             self._expect("]")
             return ListLit(tuple(items))
         if token.kind == "alias":
@@ -435,6 +437,24 @@ class FilterParser:
                 return self._call(token)
             return self._path(token)
         return literal_from_token(token, self.text)
+
+    def _array_item(self):
+        """One value of a collection literal: OData's own literals, or a JSON string.
+
+        Collection parameters such as PropertyValues of Microsoft.Dynamics.CRM.In are JSON
+        arrays (OData 4.0 ABNF `arrayOrObject`); Microsoft documents double-quoted values, and
+        requires them for values that contain an apostrophe: PropertyValues=["O'Brian"]
+        (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/filter-rows#manage-single-quotes).
+        Single-quoted values are accepted as well, as the service does.
+        """
+        token = self._peek()
+        if token is not None and token.kind == "jstring":
+            self.i += 1
+            try:
+                return Lit(json.loads(token.text), "Edm.String")
+            except ValueError:
+                raise _syntax_error(self.text, token.pos) from None
+        return self._primary()
 
     def _call(self, name: Token):
         self._expect("(")
@@ -513,7 +533,9 @@ def _like_regex(pattern: str) -> re.Pattern[str]:
                 negate = body.startswith("^")
                 if negate:
                     body = body[1:]
-                out.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
+                # `[[]` is SQL's way to match a literal `[`; Python wants it escaped in a set.
+                body = body.replace("\\", "\\\\").replace("[", "\\[")
+                out.append("[" + ("^" if negate else "") + body + "]")
                 i = end
         else:
             out.append(re.escape(ch))

@@ -13,6 +13,7 @@ from connectors.errors import (
     RateLimitedError,
     RecordError,
     RetryableError,
+    UnreachableError,
 )
 from connectors.http import RetryPolicy, VendorHttp, retry_after_seconds
 from connectors.ratelimit import LocalStore, Rate, Throttle
@@ -219,6 +220,29 @@ def test_it_retries_a_refused_connection_even_for_post(sleeps):
 
     assert raised.value.unsent
     assert len(sleeps) == 2  # refused before sending: retried like any idempotent call
+
+
+def test_it_marks_a_refused_connection_as_unreachable_and_a_reset_as_not(sleeps):
+    http = VendorHttp(
+        vendor="test",
+        base_url="http://127.0.0.1:1/",
+        classify=classify,
+        retry=RetryPolicy(attempts=1),
+        sleep=sleeps.append,
+    )
+    with pytest.raises(UnreachableError) as refused:
+        http.request("GET", "x")
+    assert "127.0.0.1:1" in refused.value.message
+
+    with responses.RequestsMock() as mocked:
+        mocked.get(BASE + "x", body=requests.exceptions.ConnectionError("reset by peer"))
+        with pytest.raises(RetryableError) as reset:
+            VendorHttp(
+                vendor="test", base_url=BASE, classify=classify, retry=RetryPolicy(attempts=1)
+            ).request("GET", "x")
+    # A reset may come after the vendor acted: neither unreachable nor surely unsent.
+    assert not isinstance(reset.value, UnreachableError)
+    assert not reset.value.unsent
 
 
 def test_it_reads_retry_after_as_seconds_or_date():

@@ -13,7 +13,13 @@ from urllib3.exceptions import NameResolutionError
 
 from connectors.config import DynamicsConfig
 from connectors.dynamics.auth import MsalTokenProvider, scope_for
-from connectors.errors import ConfigReason, ConfigurationError, RetryableError, user_message
+from connectors.errors import (
+    ConfigReason,
+    ConfigurationError,
+    RetryableError,
+    UnreachableError,
+    user_message,
+)
 from connectors.http import HttpSettings
 
 from .conftest import (
@@ -259,6 +265,21 @@ def test_it_treats_network_failures_as_retryable(discovery, config, failure):
     with pytest.raises(RetryableError) as caught:
         _provider(config).access_token()
     assert caught.value.unsent is True
+
+
+def test_it_marks_an_identity_host_that_refuses_connections_as_unreachable(config):
+    # Nothing listens on port 1: MSAL's discovery request is refused.
+    config = DynamicsConfig(
+        org_url=config.org_url,
+        tenant_id=config.tenant_id,
+        client_id=config.client_id,
+        client_secret=config.client_secret,
+        authority_host="https://127.0.0.1:1",
+    )
+    with pytest.raises(UnreachableError) as caught:
+        _provider(config).access_token()
+    assert caught.value.unsent is True
+    assert "127.0.0.1" in caught.value.message
 
 
 def test_it_maps_tls_failures_to_tls(mocked, config):

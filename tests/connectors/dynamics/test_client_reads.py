@@ -346,6 +346,18 @@ def test_it_checks_the_connection_with_whoami_and_one_row_per_table(client, mock
     ]
 
 
+def test_it_reports_an_org_host_that_refuses_connections_as_unreachable_in_a_check(client, mocked):
+    refused = requests.exceptions.ConnectionError(ConnectionRefusedError(111, "Connection refused"))
+    mocked.add(responses.GET, API + "WhoAmI", body=refused)
+
+    with pytest.raises(ConfigurationError) as caught:
+        client.check()
+
+    assert caught.value.reason is ConfigReason.UNREACHABLE
+    assert "contoso.crm.dynamics.com" in caught.value.message
+    assert len(dataverse_calls(mocked)) == 3  # retried first: it may have been a blip
+
+
 def test_it_names_the_table_and_privilege_a_check_misses(client, mocked):
     _who_am_i(mocked)
     mocked.add(

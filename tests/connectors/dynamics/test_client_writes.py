@@ -311,6 +311,12 @@ def test_it_writes_multi_select_choices_and_clears_a_customer_lookup(client, moc
     )
 
 
+def test_it_clears_a_multi_select_choice_with_null(client, mocked):
+    add_batch(mocked, [(204, {}, "")])
+    next(client.write([RecordWrite.update("contact", C1, {"new_interests": ()})]))
+    assert b'{"new_interests":null}' in sent_batches(mocked)[0].body
+
+
 def test_it_binds_a_custom_lookup_with_names_from_metadata(client, mocked):
     # The schema batch, the custom target's entity set, then the write batch.
     content_type, body = batch_response([(200, JSON, json.dumps(a)) for a in contact_answers()])

@@ -135,9 +135,12 @@ def test_it_expires_old_tokens(dv, s):
     )
     response = s.get(stale)
     assert response.status_code == 400
-    assert response.json()["error"]["message"] == (
-        "Version stamp associated with the client has expired. Please perform a full sync."
-    )
+    assert response.json()["error"] == {
+        "code": "0x80044352",  # ExpiredVersionStamp
+        "message": (
+            "Version stamp associated with the client has expired. Please perform a full sync."
+        ),
+    }
     dv.app.expire_change_tracking_days = 30
     assert s.get(stale).status_code == 200
     org = s.get(f"{dv.api}/organizations", params={"$select": "expirechangetrackingindays"}).json()

@@ -186,6 +186,24 @@ def test_it_resolves_parameter_aliases(dv, s, people):
     assert _contacts(s, dv.api, people["p"], "firstname eq @p1", **{"@p1": "'Ben'"}) == {"Ben"}
 
 
+def test_it_takes_in_values_as_json_strings_with_apostrophes_inline_or_as_an_alias(dv, s, people):
+    # filter-rows.md "Manage single quotes": PropertyValues is a JSON array; values holding an
+    # apostrophe must be double-quoted. Single-quoted values work too.
+    p = people["p"]
+    values = f'["{p}O\'Three","{p}Two"]'
+    inline = f"Microsoft.Dynamics.CRM.In(PropertyName='lastname',PropertyValues={values})"
+    assert _contacts(s, dv.api, p, inline) == {"chloé", "Ben"}
+    aliased = "Microsoft.Dynamics.CRM.In(PropertyName=@p1,PropertyValues=@p2)"
+    params = {"@p1": "'lastname'", "@p2": f'["{p}One","{p}O\'Three"]'}
+    assert _contacts(s, dv.api, p, aliased, **params) == {"Ana", "chloé"}
+    single = f"Microsoft.Dynamics.CRM.In(PropertyName='lastname',PropertyValues=['{p}One'])"
+    assert _contacts(s, dv.api, p, single) == {"Ana"}
+    refused = s.get(
+        f"{dv.api}/contacts", params={"$select": "firstname", "$filter": 'lastname eq "x"'}
+    )
+    assert refused.status_code == 400  # a JSON string is no OData literal outside an array
+
+
 def test_it_filters_numbers_money_and_collection_lambdas_on_accounts(dv, s, people):
     p = people["p"]
 
@@ -451,3 +469,15 @@ def test_it_answers_the_user_picker_query_of_the_reference(dv, s):
         u["fullname"].casefold() for u in users
     )
     assert not any(u["fullname"] == "SYSTEM" or u["fullname"].startswith("# ") for u in users)
+
+
+def test_it_matches_a_bracketed_bracket_as_a_literal_bracket_without_warnings():
+    import warnings
+
+    from sandbox.dataverse.odata import _like_regex
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Python warns about `[[]` as a "possible nested set"
+        pattern = _like_regex("%[[]draft]%")
+    assert pattern.fullmatch("see [draft] here")
+    assert not pattern.fullmatch("see draft] here")
