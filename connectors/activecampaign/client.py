@@ -319,6 +319,16 @@ class ActiveCampaignClient:
                 # Every user may read itself: a 403 here is the key being refused.
                 raise _unauthorized(error) from None
             raise
+        except NotFoundError as error:
+            # users/me exists on every account (SPEC get-user-loggedin,
+            # https://developers.activecampaign.com/reference/get-user-loggedin): a 404, even
+            # a JSON one, means the URL does not point at the API root (a path too many).
+            raise ConfigurationError(
+                f"{error.message} (no users/me under {self.api_url}/api/3/)",
+                vendor=VENDOR,
+                status=error.status,
+                reason=ConfigReason.NOT_AN_API,
+            ) from None
         body = self._json(response)
         user = body.get("user") if isinstance(body, Mapping) else None
         if not isinstance(user, Mapping) or user.get("id") is None:
