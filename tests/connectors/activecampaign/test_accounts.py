@@ -269,3 +269,62 @@ def test_it_reads_one_account(rsps, client):
         2,
     )
     assert account.field_values[0].value == "501 - 1000"
+
+
+# GET accounts/{id} and the list answer carry no `fields` (SPEC retrieve-an-account,
+# list-all-accounts): found against the sandbox, whose answers follow those examples.
+BARE = {k: v for k, v in CONTOSO.items() if k != "fields"}
+DATA = {
+    "accountCustomFieldData": [
+        {
+            "id": "3",
+            "accountId": 1,
+            "customFieldId": 20,
+            "fieldValue": 1234,
+            "fieldCurrency": "GBP",
+        },
+        {"id": "4", "accountId": 2, "customFieldId": 9, "fieldValue": "11 - 50"},
+        {"id": "5", "accountId": 1, "accountCustomFieldMetumId": 21, "fieldValue": ["North"]},
+    ],
+    "meta": {"total": "3"},
+}
+
+
+def test_it_reads_one_accounts_values_from_its_custom_field_data(rsps, client):
+    rsps.get(BASE + "accountCustomFieldMeta", json=META)
+    rsps.get(BASE + "accounts/1", json={"account": BARE})
+    rsps.get(BASE + "accountCustomFieldData", json=DATA)
+
+    account = client.account("1")
+
+    data = next(c for c in rsps.calls if path(c) == "/api/3/accountCustomFieldData")
+    assert query(data)["filters[customerAccountId]"] == ["1"]
+    values = {v.field_id: v for v in account.field_values}
+    assert values["20"].value == Decimal("12.34")
+    assert values["20"].currency == "GBP"
+    assert values["21"].value == ("North",)
+    assert "9" not in values  # account 2's
+
+
+def test_it_reads_every_accounts_values_once_for_a_listing(rsps, client):
+    rsps.get(BASE + "accountCustomFieldMeta", json=META)
+    rsps.get(
+        BASE + "accounts",
+        json={"accounts": [BARE, {**BARE, "id": "2", "name": "B"}], "meta": {"total": "2"}},
+    )
+    rsps.get(BASE + "accountCustomFieldData", json=DATA)
+
+    accounts = {a.id: a for a in client.accounts()}
+
+    assert [v.field_id for v in accounts["1"].field_values] == ["20", "21"]
+    assert [v.value for v in accounts["2"].field_values] == ["11 - 50"]
+    reads = [c for c in rsps.calls if path(c) == "/api/3/accountCustomFieldData"]
+    assert len(reads) == 1 and "filters[customerAccountId]" not in query(reads[0])
+
+
+def test_it_reads_no_custom_field_data_without_custom_fields(rsps, client):
+    rsps.get(BASE + "accountCustomFieldMeta", json={"accountCustomFieldMeta": [], "meta": {}})
+    rsps.get(BASE + "accounts/1", json={"account": BARE})
+
+    assert client.account("1").field_values == ()
+    assert len(rsps.calls) == 2
