@@ -343,12 +343,11 @@ class CampaignsApi(Resource):
         }
 
     def _campaign_message_rows(self, where: str, params: tuple, limit: int, offset: int):
-        return self.db.execute(
-            "SELECT cm.*, m.subject FROM campaign_messages cm "
-            f"JOIN messages m ON m.id = cm.message WHERE {where} "  # noqa: S608 - constant
-            "ORDER BY cm.id LIMIT ? OFFSET ?",
-            (*params, limit, offset),
+        sql = (
+            "SELECT cm.*, m.subject FROM campaign_messages cm JOIN messages m "
+            f"ON m.id = cm.message WHERE {where} ORDER BY cm.id LIMIT ? OFFSET ?"  # noqa: S608
         )
+        return self.db.execute(sql, (*params, limit, offset))
 
     def campaign_messages_of(self, request: Request, campaign_id: int) -> Response:
         tenant = self.tenant(request)
