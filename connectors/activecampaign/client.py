@@ -692,7 +692,9 @@ class ActiveCampaignClient:
             return existing
         payload = {"tag": {"tag": name, "tagType": "contact", "description": description}}
         try:
-            body = _mapping(self._call("POST", "tags", json=payload), "tags")
+            # Repeatable after a failure that may have reached AC (5xx, dropped connection):
+            # if the first try created the tag, the repeat's 422 is answered by the search.
+            body = _mapping(self._call("POST", "tags", json=payload, idempotent=True), "tags")
         except RecordError as error:
             if error.status != 422:
                 raise
@@ -921,8 +923,21 @@ class ActiveCampaignClient:
     ) -> Account:
         """Create an account with its custom field values inline (a taken name ->
         ConflictError)."""
+        return self._account_post(name, url=url, fields=fields, repeatable=False)
+
+    def _account_post(
+        self,
+        name: str,
+        *,
+        url: str | None,
+        fields: Sequence[AccountFieldInput],
+        repeatable: bool,
+    ) -> Account:
         payload = self._account_payload(name=name, url=url, fields=fields)
-        body = _mapping(self._call("POST", "accounts", json={"account": payload}), "account")
+        body = _mapping(
+            self._call("POST", "accounts", json={"account": payload}, idempotent=repeatable),
+            "account",
+        )
         return parse.account(
             _mapping(body.get("account"), "account"), self._account_types(), self._account_tz
         )
@@ -937,7 +952,9 @@ class ActiveCampaignClient:
         if existing is not None:
             return existing
         try:
-            return self.account_create(name, url=url, fields=fields)
+            # Repeatable after a failure that may have reached AC: if the first try created
+            # the account, the repeat's 422 duplicate is answered by the search below.
+            return self._account_post(name, url=url, fields=fields, repeatable=True)
         except ConflictError:
             found = self.account_find(name)
             if found is None:
@@ -1020,8 +1037,12 @@ class ActiveCampaignClient:
         if title is not None:
             payload["jobTitle"] = title
         try:
+            # Repeatable: a repeat of a link the first try made answers 422 (one account per
+            # contact), which is resolved below by reading the link and moving nothing.
             body = _mapping(
-                self._call("POST", "accountContacts", json={"accountContact": payload}),
+                self._call(
+                    "POST", "accountContacts", json={"accountContact": payload}, idempotent=True
+                ),
                 "accountContact",
             )
         except RecordError as error:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from connectors.activecampaign import AccountFieldInput
-from connectors.errors import ConflictError
+from connectors.errors import ConflictError, RetryableError
 
 from .conftest import BASE, body, path, query
 
@@ -115,6 +115,32 @@ def test_it_searches_again_when_the_name_was_taken_meanwhile(rsps, client):
     account = client.account_find_or_create("Contoso")
 
     assert account.id == "1"
+
+
+def test_it_repeats_a_find_or_create_post_that_may_have_reached_ac(rsps, client):
+    # Found under the sandbox's faults (see test_tags): a 5xx on the create is repeated, and
+    # a repeat that meets the account the first try made finds it.
+    rsps.get(BASE + "accounts", json={"accounts": [], "meta": {"total": "0"}})
+    rsps.post(BASE + "accounts", status=503, json={"message": "Service Unavailable"})
+    rsps.post(
+        BASE + "accounts",
+        status=422,
+        json={"errors": [{"title": "An account named Contoso exists", "code": "duplicate"}]},
+    )
+    rsps.get(BASE + "accounts", json={"accounts": [CONTOSO], "meta": {"total": "1"}})
+    rsps.get(BASE + "accountCustomFieldMeta", json=META)
+
+    assert client.account_find_or_create("Contoso").id == "1"
+    posts = [c for c in rsps.calls if c.request.method == "POST"]
+    assert len(posts) == 2
+
+
+def test_it_does_not_repeat_a_plain_create_that_may_have_reached_ac(rsps, client):
+    rsps.post(BASE + "accounts", status=503, json={"message": "Service Unavailable"})
+
+    with pytest.raises(RetryableError):
+        client.account_create("Contoso")
+    assert len(rsps.calls) == 1
 
 
 def test_it_reports_a_taken_name_on_create(rsps, client):
@@ -248,6 +274,22 @@ def test_it_moves_the_link_someone_created_meanwhile(rsps, client):
 
     assert link.account_id == "5"
     assert [call.request.method for call in rsps.calls] == ["GET", "POST", "GET", "PUT"]
+
+
+def test_it_repeats_a_link_post_and_keeps_the_link_it_made(rsps, client):
+    rsps.get(BASE + "accountContacts", json={"accountContacts": [], "meta": {"total": "0"}})
+    rsps.post(BASE + "accountContacts", status=500, json={"message": "Internal error"})
+    rsps.post(
+        BASE + "accountContacts",
+        status=422,
+        json={"errors": [{"title": "already associated", "code": "field_invalid"}]},
+    )
+    rsps.get(BASE + "accountContacts", json={"accountContacts": [LINK], "meta": {"total": "1"}})
+
+    link = client.account_contact_link("2", "3", job_title="Product Manager")
+
+    assert link.id == "19"
+    assert [call.request.method for call in rsps.calls] == ["GET", "POST", "POST", "GET"]
 
 
 def test_it_unlinks_a_contact(rsps, client):
