@@ -59,8 +59,8 @@ def test_it_loses_and_doubles_nothing_when_the_server_misbehaves(make_client, cl
     segment = client.custom_field_create(title="Segment", type="text")
     schema = client.custom_object_schema_ensure(SPEC)
     setup_requests = len(ac.log.entries())
-    control = requests.put(f"{sandboxes.activecampaign.api_url}/_sandbox/faults", json=FAULTS)
-    control.raise_for_status()
+    faults_url = f"{sandboxes.activecampaign.api_url}/_sandbox/faults"
+    requests.put(faults_url, json=FAULTS, timeout=5).raise_for_status()
 
     ids: dict[str, str] = {}
     for i in range(PEOPLE):
