@@ -8,6 +8,7 @@ costs the sandbox's latency, not the client's patience.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from decimal import Decimal
 
@@ -21,11 +22,12 @@ from connectors.activecampaign import (
     ImportContact,
     ImportOutcome,
 )
-from connectors.http import RetryPolicy
+from connectors.http import HttpSettings, RetryPolicy
 
 pytestmark = pytest.mark.integration
 
 PEOPLE = 40
+TIMEOUT = 0.04  # the read timeout of the late-answers test
 IMPORTED = 60
 COMPANIES = 4
 SPEC = CustomObjectSchemaSpec(
@@ -142,4 +144,60 @@ def test_it_loses_and_doubles_nothing_when_the_server_misbehaves(make_client, cl
         f"tags 5/{sum(tags.values())}, tag links {PEOPLE * 2 + IMPORTED}/{len(pairs)}, "
         f"records {PEOPLE}/{len(records)}, accounts {COMPANIES}/{len(links)}, "
         f"account links {PEOPLE}/{len(memberships)}"
+    )
+
+
+def test_it_doubles_nothing_when_answers_come_after_the_client_gave_up(
+    make_client, clock, ac, sandboxes
+):
+    """The ambiguous failure: the sandbox handles a request after the client's read timeout.
+    A retried create then meets what the first try made; what the sandbox holds must still
+    be one of each."""
+    client = make_client(retry=RetryPolicy(attempts=8, backoff=0.05, backoff_max=1.0))
+    client.http.settings = HttpSettings(connect_timeout=2.0, read_timeout=TIMEOUT)
+    schema = client.custom_object_schema_ensure(SPEC)
+    setup_requests = len(ac.log.entries())
+    faults_url = f"{sandboxes.activecampaign.api_url}/_sandbox/faults"
+    slow = {"latency": 0.0, "latency_jitter": 0.06, "seed": 7}
+    requests.put(faults_url, json=slow, timeout=5).raise_for_status()
+
+    people = 8
+    for i in range(people):
+        contact = client.contact_sync(
+            ContactChanges(email=f"late{i:02d}@resilience.example")
+        ).contact
+        client.contact_tag_add(contact.id, "Late")
+        client.contact_tag_add(contact.id, f"Late {i % 3}")
+        client.custom_object_record_upsert(
+            schema,
+            external_id=f"late-{i:02d}",
+            values={"name": f"Deal {i}"},
+            contact_id=contact.id,
+        )
+        account = client.account_find_or_create(f"Late Company {i % 3}")
+        client.account_contact_link(contact.id, account.id)
+    time.sleep(0.2)  # the last requests the client gave up on finish on the sandbox
+
+    log = [e for e in ac.log.entries()[setup_requests:] if not e.path.startswith("/_sandbox/")]
+    late = sum(1 for e in log if e.duration > TIMEOUT)
+    assert late > 0
+    statuses = Counter(e.status for e in log)
+    assert statuses[500] == 0, statuses  # no sandbox failure from two tries meeting
+    assert rows(ac, "SELECT COUNT(*) FROM contacts") == [(people,)]
+    assert Counter(t for (t,) in rows(ac, "SELECT tag FROM tags")) == Counter(
+        ["Late", "Late 0", "Late 1", "Late 2"]
+    )
+    assert rows(ac, "SELECT COUNT(*), COUNT(DISTINCT contact || '/' || tag) FROM contact_tags") == [
+        (2 * people, 2 * people)
+    ]
+    assert rows(ac, "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM co_records") == [
+        (people, people)
+    ]
+    assert rows(ac, "SELECT COUNT(*) FROM companies") == [(3,)]
+    assert rows(ac, "SELECT COUNT(*) FROM account_contacts") == [(people,)]
+    print(
+        f"\nlate answers: {len(log)} requests, {late} answered after the client's {TIMEOUT} s "
+        f"read timeout (and were sent again), statuses {dict(statuses)}; expected vs present: "
+        f"contacts {people}/{people}, tags 4/4, tag links {2 * people}/{2 * people}, "
+        f"records {people}/{people}"
     )
