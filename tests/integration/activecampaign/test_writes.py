@@ -290,6 +290,15 @@ def test_it_finds_or_creates_accounts_with_custom_fields(client, ac, api):
     assert values[revenue].currency.upper() == "EUR"
     assert values[regions].value == ("EU", "APAC")
 
+    client.account_update(created.id, fields=[AccountFieldInput(regions, ["US"])])
+    client.account_find_or_create("Fabrikam Inc")
+    listed = {a.name: a for a in client.accounts()}
+    assert {v.field_id: v.value for v in listed["Contoso Ltd"].field_values} == {
+        revenue: Decimal("12500.50"),
+        regions: ("US",),
+    }
+    assert listed["Fabrikam Inc"].field_values == ()
+
 
 def test_it_links_a_contact_to_one_account_and_moves_it(client, ac):
     contact = client.contact_sync(ContactChanges(email="ana@contoso.example")).contact
@@ -380,6 +389,7 @@ def test_it_creates_a_schema_then_only_ever_extends_it(client, ac):
     assert writes[("PUT", f"/api/3/customObjects/schemas/{created.id}")] == 1
     assert not [e for e in ac.log.entries(method="DELETE")]
     assert count(ac, "SELECT COUNT(*) FROM co_schemas") == 1
+    assert client.custom_object_schemas() == [unchanged]
 
 
 def test_it_upserts_a_record_by_external_id_linked_to_its_contact(client, ac):
