@@ -148,6 +148,7 @@ def test_it_imports_600_contacts_in_three_requests_and_polls_them_to_the_end(
 ):
     client = make_client(sleep=patient_sleep(clock))
     segment = client.custom_field_create(title="Segment", type="text")
+    ac.import_delay = 0.15  # each batch waits "outstanding" a little, as AC's queue does
     people = [
         ImportContact(
             email=f"person{i:04d}@import.example",
@@ -168,6 +169,7 @@ def test_it_imports_600_contacts_in_three_requests_and_polls_them_to_the_end(
     assert len(posts) == 3
     polls = ac.log.entries(method="GET", path_prefix="/api/3/import/info")
     assert {parse_qs(p.query)["batchId"][0] for p in polls} == set(result.batch_ids)
+    assert len(polls) > len(result.batch_ids)  # polled while outstanding, until completed
     assert count(ac, "SELECT COUNT(*) FROM contacts") == 600
     assert count(ac, "SELECT COUNT(*) FROM tags") == 2
     assert count(ac, "SELECT COUNT(*) FROM contact_tags") == 1200
