@@ -86,7 +86,13 @@ def serve(
         )
         server.daemon_threads = True
         actual_port = server.server_port
-        thread = threading.Thread(target=server.serve_forever, name=f"{name}-https", daemon=True)
+        # A short poll: shutdown() waits up to one poll interval, and tests stop a server each.
+        thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"{name}-https",
+            daemon=True,
+        )
 
         def stop() -> None:
             server.shutdown()

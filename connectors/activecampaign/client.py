@@ -195,6 +195,8 @@ class ActiveCampaignClient:
         self._contact_field_types: dict[str, str] | None = None
         self._account_field_types: dict[str, str] | None = None
         self._tags: dict[str, Tag] = {}
+        # Custom-object field types by schema id: record values are read by their type.
+        self._record_field_types: dict[str, dict[str, str]] = {}
 
     # == plumbing ===============================================================================
     def _call(
@@ -207,7 +209,29 @@ class ActiveCampaignClient:
         idempotent: bool | None = None,
         forbidden_is_record: bool = False,
     ) -> Any:
-        """One logical request; the JSON answer, or a ConnectorError.
+        """One logical request; the JSON answer, or a ConnectorError (see _send)."""
+        return self._json(
+            self._send(
+                method,
+                path,
+                params=params,
+                json=json,
+                idempotent=idempotent,
+                forbidden_is_record=forbidden_is_record,
+            )
+        )
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping | Sequence | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+        forbidden_is_record: bool = False,
+    ) -> requests.Response:
+        """One logical request; the successful response, or a ConnectorError.
 
         The 403 rule. AC answers 403 both for a refused key and for a missing permission, and
         occasionally 403s a good key once and then succeeds (TAP retries 403 for that reason,
@@ -246,7 +270,7 @@ class ActiveCampaignClient:
                     raise RecordError(error.message, vendor=VENDOR, status=403) from None
                 raise
             self._key_proven = True
-            return self._json(response)
+            return response
 
     def _key_accepted(self) -> bool:
         """One GET users/me: does AC accept the key at all?"""
@@ -319,6 +343,16 @@ class ActiveCampaignClient:
                 # Every user may read itself: a 403 here is the key being refused.
                 raise _unauthorized(error) from None
             raise
+        except NotFoundError as error:
+            # users/me exists on every account (SPEC get-user-loggedin,
+            # https://developers.activecampaign.com/reference/get-user-loggedin): a 404, even
+            # a JSON one, means the URL does not point at the API root (a path too many).
+            raise ConfigurationError(
+                f"{error.message} (no users/me under {self.api_url}/api/3/)",
+                vendor=VENDOR,
+                status=error.status,
+                reason=ConfigReason.NOT_AN_API,
+            ) from None
         body = self._json(response)
         user = body.get("user") if isinstance(body, Mapping) else None
         if not isinstance(user, Mapping) or user.get("id") is None:
@@ -486,12 +520,16 @@ class ActiveCampaignClient:
         existing e-mail (reference §2.1 pitfall). Idempotent: safe to retry.
         """
         payload = _contact_payload(changes, require_email=True)
-        body = _mapping(
-            self._call("POST", "contact/sync", json={"contact": payload}, idempotent=True),
-            "contact/sync",
-        )
+        response = self._send("POST", "contact/sync", json={"contact": payload}, idempotent=True)
+        body = _mapping(self._json(response), "contact/sync")
         item = body.get("contact") if isinstance(body.get("contact"), Mapping) else {}
-        created = bool(item.get("cdate")) and item.get("cdate") == item.get("udate")
+        # Created: AC documents 201 for the create path; the update path's status is not
+        # documented (200 seen, 201 possible), so 201 alone does not prove a creation, and
+        # cdate == udate alone does not either: timestamps are whole seconds, an update in
+        # the creation's second leaves them equal. Both must agree (reference §2.4;
+        # https://developers.activecampaign.com/reference/sync-a-contacts-data).
+        same_stamp = not item.get("cdate") or item.get("cdate") == item.get("udate")
+        created = response.status_code == 201 and same_stamp
         return ContactSyncResult(contact=self._contact_from(body), created=created)
 
     def contact_update(self, contact_id: str, changes: ContactChanges) -> Contact:
@@ -654,7 +692,9 @@ class ActiveCampaignClient:
             return existing
         payload = {"tag": {"tag": name, "tagType": "contact", "description": description}}
         try:
-            body = _mapping(self._call("POST", "tags", json=payload), "tags")
+            # Repeatable after a failure that may have reached AC (5xx, dropped connection):
+            # if the first try created the tag, the repeat's 422 is answered by the search.
+            body = _mapping(self._call("POST", "tags", json=payload, idempotent=True), "tags")
         except RecordError as error:
             if error.status != 422:
                 raise
@@ -749,7 +789,7 @@ class ActiveCampaignClient:
         created = parse.custom_field(item)
         added: tuple[ChoiceOption, ...] = ()
         if options and created.type in CHOICE_FIELD_TYPES:
-            added = self.custom_field_options_add(created.id, options)
+            added = self._field_options_post(created.id, _choices(options), first_order=1)
         for relid in list_ids:
             self._call(
                 "POST",
@@ -773,12 +813,24 @@ class ActiveCampaignClient:
     def custom_field_options_add(
         self, field_id: str, options: Sequence[ChoiceOption | str]
     ) -> tuple[ChoiceOption, ...]:
-        """Add options to a choice field (values that are not options are stored
-        inconsistently: pre-create them, §3.3)."""
-        choices = [
-            option if isinstance(option, ChoiceOption) else ChoiceOption(option, option)
-            for option in options
-        ]
+        """Add the options a choice field lacks, after the ones it has; the options added.
+
+        Values that are not options are stored inconsistently: pre-create them (§3.3). The
+        field's options are read first (GET fields/{id} side-loads `fieldOptions`, SPEC
+        retrieve-a-custom-field-contact): a value it has is not sent again (AC would list it
+        twice), and `orderid` continues after the last one, so new options are appended
+        rather than sorted among the existing ones.
+        """
+        body = _mapping(self._get(f"fields/{_seg(field_id)}"), "field")
+        existing = [item for item in body.get("fieldOptions") or () if isinstance(item, Mapping)]
+        have = {str(item.get("value", "")) for item in existing}
+        last = max((as_int(item.get("orderid")) for item in existing), default=0)
+        wanted = [choice for choice in _choices(options) if choice.value not in have]
+        return self._field_options_post(field_id, wanted, first_order=last + 1)
+
+    def _field_options_post(
+        self, field_id: str, choices: Sequence[ChoiceOption], *, first_order: int
+    ) -> tuple[ChoiceOption, ...]:
         if not choices:
             return ()
         payload = {
@@ -790,7 +842,7 @@ class ActiveCampaignClient:
                     "orderid": order,
                     "isdefault": False,
                 }
-                for order, choice in enumerate(choices, start=1)
+                for order, choice in enumerate(choices, start=first_order)
             ]
         }
         body = _mapping(self._call("POST", "fieldOption/bulk", json=payload), "fieldOptions")
@@ -806,11 +858,21 @@ class ActiveCampaignClient:
     def accounts(
         self, *, updated_since: datetime | None = None, max_pages: int = MAX_PAGES
     ) -> Iterator[Account]:
-        """Every account (offset paging); AC has no updated-since filter for accounts, so
-        `updated_since` is applied here (reference §4.1)."""
+        """Every account (offset paging) with its custom field values; AC has no
+        updated-since filter for accounts, so `updated_since` is applied here (§4.1)."""
         types = self._account_types()
+        values: dict[str, list[Mapping]] | None = None
         for item in self._items("accounts", "accounts", max_pages=max_pages):
-            account = parse.account(item, types, self._learn_tz(item.get("updatedTimestamp")))
+            if types and not isinstance(item.get("fields"), list) and values is None:
+                # Listed accounts carry no values (SPEC list-all-accounts): read them all
+                # once, rather than once per account.
+                values = self._account_values(None)
+            account = parse.account(
+                item,
+                types,
+                self._learn_tz(item.get("updatedTimestamp")),
+                values=(values or {}).get(as_id(item.get("id")) or "", ()),
+            )
             if updated_since is not None and (
                 account.updated_at is not None and account.updated_at < updated_since
             ):
@@ -819,8 +881,29 @@ class ActiveCampaignClient:
 
     def account(self, account_id: str) -> Account:
         body = _mapping(self._get(f"accounts/{_seg(account_id)}"), "account")
-        item = _mapping(body.get("account"), "account")
-        return parse.account(item, self._account_types(), self._account_tz)
+        return self._account_from(_mapping(body.get("account"), "account"))
+
+    def _account_from(self, item: Mapping) -> Account:
+        """An account with its custom field values: GET accounts/{id} and the list answer
+        without `fields` (SPEC retrieve-an-account, list-all-accounts; only the POST and PUT
+        answers carry them), so they are read from accountCustomFieldData (§4.2)."""
+        types = self._account_types()
+        values: Sequence[Mapping] = ()
+        if types and not isinstance(item.get("fields"), list) and item.get("id") is not None:
+            account_id = as_id(item.get("id")) or ""
+            values = self._account_values(account_id).get(account_id, ())
+        return parse.account(item, types, self._account_tz, values=values)
+
+    def _account_values(self, account_id: str | None) -> dict[str, list[Mapping]]:
+        """accountCustomFieldData items by account id: one account's, or every account's."""
+        params = {"filters[customerAccountId]": account_id} if account_id else None
+        grouped: dict[str, list[Mapping]] = {}
+        for item in self._items("accountCustomFieldData", "accountCustomFieldData", params):
+            # The doc schema says customerAccountId, the examples accountId (§4.2): read both.
+            owner = as_id(item.get("accountId") or item.get("customerAccountId"))
+            if owner:
+                grouped.setdefault(owner, []).append(item)
+        return grouped
 
     def account_find(self, name: str) -> Account | None:
         """The account with this name: exact match first, then case-insensitive."""
@@ -832,7 +915,7 @@ class ActiveCampaignClient:
         ):
             for item in candidates:
                 if matches(item):
-                    return parse.account(item, self._account_types(), self._account_tz)
+                    return self._account_from(item)
         return None
 
     def account_create(
@@ -840,8 +923,21 @@ class ActiveCampaignClient:
     ) -> Account:
         """Create an account with its custom field values inline (a taken name ->
         ConflictError)."""
+        return self._account_post(name, url=url, fields=fields, repeatable=False)
+
+    def _account_post(
+        self,
+        name: str,
+        *,
+        url: str | None,
+        fields: Sequence[AccountFieldInput],
+        repeatable: bool,
+    ) -> Account:
         payload = self._account_payload(name=name, url=url, fields=fields)
-        body = _mapping(self._call("POST", "accounts", json={"account": payload}), "account")
+        body = _mapping(
+            self._call("POST", "accounts", json={"account": payload}, idempotent=repeatable),
+            "account",
+        )
         return parse.account(
             _mapping(body.get("account"), "account"), self._account_types(), self._account_tz
         )
@@ -856,7 +952,9 @@ class ActiveCampaignClient:
         if existing is not None:
             return existing
         try:
-            return self.account_create(name, url=url, fields=fields)
+            # Repeatable after a failure that may have reached AC: if the first try created
+            # the account, the repeat's 422 duplicate is answered by the search below.
+            return self._account_post(name, url=url, fields=fields, repeatable=True)
         except ConflictError:
             found = self.account_find(name)
             if found is None:
@@ -939,8 +1037,12 @@ class ActiveCampaignClient:
         if title is not None:
             payload["jobTitle"] = title
         try:
+            # Repeatable: a repeat of a link the first try made answers 422 (one account per
+            # contact), which is resolved below by reading the link and moving nothing.
             body = _mapping(
-                self._call("POST", "accountContacts", json={"accountContact": payload}),
+                self._call(
+                    "POST", "accountContacts", json={"accountContact": payload}, idempotent=True
+                ),
                 "accountContact",
             )
         except RecordError as error:
@@ -983,15 +1085,13 @@ class ActiveCampaignClient:
     def custom_object_schemas(self) -> list[CustomObjectSchema]:
         """Every schema, deleted fields included (showFields=all)."""
         return [
-            parse.custom_object_schema(item)
+            self._schema_known(item)
             for item in self._items("customObjects/schemas", "schemas", {"showFields": "all"})
         ]
 
     def custom_object_schema(self, schema_id: str) -> CustomObjectSchema:
         body = self._get(f"customObjects/schemas/{_seg(schema_id)}", {"showFields": "all"})
-        return parse.custom_object_schema(
-            _mapping(_mapping(body, "schema").get("schema"), "schema")
-        )
+        return self._schema_known(_mapping(_mapping(body, "schema").get("schema"), "schema"))
 
     def custom_object_schema_ensure(self, spec: CustomObjectSchemaSpec) -> CustomObjectSchema:
         """Create the schema, or extend it with the fields and options it lacks.
@@ -1007,7 +1107,7 @@ class ActiveCampaignClient:
                 body = self._call(
                     "POST", "customObjects/schemas", json={"schema": _schema_payload(spec)}
                 )
-                return parse.custom_object_schema(
+                return self._schema_known(
                     _mapping(_mapping(body, "schema").get("schema"), "schema")
                 )
             except ConflictError:
@@ -1067,7 +1167,7 @@ class ActiveCampaignClient:
             relationships.append(_primary_contact_relationship())
             changed = True
         if not changed:
-            return parse.custom_object_schema(raw)
+            return self._schema_known(raw)
         labels = raw.get("labels") if isinstance(raw.get("labels"), Mapping) else {}
         payload = {
             "schema": {
@@ -1082,9 +1182,20 @@ class ActiveCampaignClient:
             }
         }
         body = self._call("PUT", f"customObjects/schemas/{_seg(str(raw.get('id')))}", json=payload)
-        return parse.custom_object_schema(
-            _mapping(_mapping(body, "schema").get("schema"), "schema")
-        )
+        return self._schema_known(_mapping(_mapping(body, "schema").get("schema"), "schema"))
+
+    def _schema_known(self, item: Mapping) -> CustomObjectSchema:
+        """Parse a schema and remember its field types, to read its records typed."""
+        schema = parse.custom_object_schema(item)
+        self._record_field_types[schema.id] = {field.id: field.type for field in schema.fields}
+        return schema
+
+    def _record_types(self, schema: CustomObjectSchema | str) -> Mapping[str, str]:
+        if isinstance(schema, CustomObjectSchema):
+            return {field.id: field.type for field in schema.fields}
+        if schema not in self._record_field_types:
+            self.custom_object_schema(schema)
+        return self._record_field_types.get(schema, {})
 
     def custom_object_record_upsert(
         self,
@@ -1119,11 +1230,20 @@ class ActiveCampaignClient:
             ),
             "record",
         )
-        return parse.custom_object_record(_mapping(body.get("record"), "record"), schema.id)
+        return parse.custom_object_record(
+            _mapping(body.get("record"), "record"), schema.id, self._record_types(schema)
+        )
 
-    def custom_object_record(self, schema_id: str, external_id: str) -> CustomObjectRecord | None:
+    def custom_object_record(
+        self, schema: CustomObjectSchema | str, external_id: str
+    ) -> CustomObjectRecord | None:
         """The record with this external id, None if there is none. (The doc page prints the
-        path as /records/{schemdId}/external/…, a typo; clients use this one, §5.2.)"""
+        path as /records/{schemdId}/external/…, a typo; clients use this one, §5.2.)
+
+        Values are typed by the schema's fields: pass the schema, or its id (then it is
+        read once per client, unless this client has already seen it).
+        """
+        schema_id = schema.id if isinstance(schema, CustomObjectSchema) else str(schema)
         try:
             body = self._get(
                 f"customObjects/records/{_seg(schema_id)}/external/{_seg(external_id)}"
@@ -1131,15 +1251,18 @@ class ActiveCampaignClient:
         except NotFoundError:
             return None
         return parse.custom_object_record(
-            _mapping(_mapping(body, "record").get("record"), "record"), schema_id
+            _mapping(_mapping(body, "record").get("record"), "record"),
+            schema_id,
+            self._record_types(schema),
         )
 
     def custom_object_records_for_contact(
-        self, schema_id: str, contact_id: str
+        self, schema: CustomObjectSchema | str, contact_id: str
     ) -> Iterator[CustomObjectRecord]:
+        schema_id = schema.id if isinstance(schema, CustomObjectSchema) else str(schema)
         params = {f"filters[relationships.{PRIMARY_CONTACT}][eq]": contact_id}
         for item in self._items(f"customObjects/records/{_seg(schema_id)}", "records", params):
-            yield parse.custom_object_record(item, schema_id)
+            yield parse.custom_object_record(item, schema_id, self._record_types(schema))
 
     # == automations ============================================================================
     def automations(self) -> Iterator[Automation]:
@@ -1387,6 +1510,13 @@ def _int_id(value: Any) -> int:
         return int(str(value))
     except ValueError:
         raise ValueError(f"not an ActiveCampaign id: {value!r}") from None
+
+
+def _choices(options: Sequence[ChoiceOption | str]) -> list[ChoiceOption]:
+    return [
+        option if isinstance(option, ChoiceOption) else ChoiceOption(option, option)
+        for option in options
+    ]
 
 
 def _contact_payload(changes: ContactChanges, *, require_email: bool) -> dict[str, Any]:

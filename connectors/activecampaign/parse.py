@@ -181,16 +181,25 @@ def contact_tag(item: Mapping, tz: tzinfo = UTC) -> ContactTag:
     )
 
 
-def account(item: Mapping, field_types: Mapping[str, str], tz: tzinfo = UTC) -> Account:
-    values = []
-    for value in item.get("fields") or ():
+def account(
+    item: Mapping,
+    field_types: Mapping[str, str],
+    tz: tzinfo = UTC,
+    *,
+    values: Iterable[Mapping] = (),
+) -> Account:
+    """An account; its field values from `fields` (POST/PUT answers) or, when the answer has
+    none, from `values` (accountCustomFieldData items, keyed by customFieldId too)."""
+    raw_values = item.get("fields") if isinstance(item.get("fields"), list) else values
+    parsed = []
+    for value in raw_values or ():
         if not isinstance(value, Mapping):
             continue
-        field_id = as_id(value.get("customFieldId"))
+        field_id = as_id(value.get("customFieldId") or value.get("accountCustomFieldMetumId"))
         if field_id is None:
             continue
         raw = value.get("fieldValue")
-        values.append(
+        parsed.append(
             AccountFieldValue(
                 field_id=field_id,
                 raw="||" + "||".join(map(str, raw)) + "||" if isinstance(raw, list) else _text(raw),
@@ -205,7 +214,7 @@ def account(item: Mapping, field_types: Mapping[str, str], tz: tzinfo = UTC) -> 
         created_at=parse_timestamp(item.get("createdTimestamp"), default_tz=tz),
         updated_at=parse_timestamp(item.get("updatedTimestamp"), default_tz=tz),
         contact_count=as_int(item.get("contactCount")),
-        field_values=tuple(values),
+        field_values=tuple(parsed),
     )
 
 
@@ -275,7 +284,9 @@ def custom_object_schema(item: Mapping) -> CustomObjectSchema:
     )
 
 
-def custom_object_record(item: Mapping, schema_id: str) -> CustomObjectRecord:
+def custom_object_record(
+    item: Mapping, schema_id: str, field_types: Mapping[str, str] | None = None
+) -> CustomObjectRecord:
     relationships = item.get("relationships")
     contacts: tuple[str, ...] = ()
     if isinstance(relationships, Mapping):
@@ -285,7 +296,10 @@ def custom_object_record(item: Mapping, schema_id: str) -> CustomObjectRecord:
         schema_id=_text(item.get("schemaId")) or schema_id,
         external_id=_text(item.get("externalId")),
         fields=tuple(
-            RecordFieldValue(_text(field.get("id")), decode_record_value(field.get("value")))
+            RecordFieldValue(
+                _text(field.get("id")),
+                decode_record_value(field.get("value"), (field_types or {}).get(field.get("id"))),
+            )
             for field in item.get("fields") or ()
             if isinstance(field, Mapping)
         ),

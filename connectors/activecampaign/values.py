@@ -225,13 +225,26 @@ def encode_record_value(value: Any, field_type: str | None):
     return encode_contact_value(value)
 
 
-def decode_record_value(raw: Any) -> FieldScalar:
+def decode_record_value(raw: Any, field_type: str | None = None) -> FieldScalar:
+    """A custom-object record value, typed by its schema field when the type is known: the
+    inverse of encode_record_value (currency back from cents to major units, dates and
+    date-times as date/datetime). Without a type: numbers as Decimal, lists as tuples."""
+    kind = (field_type or "").lower()
     if raw is None:
         return None
     if isinstance(raw, list):
         return tuple(str(item) for item in raw)
     if isinstance(raw, bool):
         return "1" if raw else "0"
+    if kind == "currency":
+        cents = parse_decimal(raw)
+        return None if cents is None else cents / 100
+    if kind in ("number", "decimal"):
+        return parse_decimal(raw)
+    if kind == "date":
+        return parse_date(raw)
+    if kind in ("datetime", "date-time"):
+        return parse_timestamp(raw)
     if isinstance(raw, int | float):
         return Decimal(str(raw))
     return str(raw)

@@ -31,6 +31,7 @@ from . import (
     imports,
     lists,
     tags,
+    users,
     webhooks,
 )
 from .accounts import AccountsApi
@@ -48,6 +49,7 @@ from .lists import ListsApi
 from .schema import schema_ensure
 from .seeding import seed_account
 from .tags import TagsApi
+from .users import UsersApi
 from .webhooks import WebhookDispatcher, WebhooksApi
 from .worker import BackgroundQueue
 
@@ -80,6 +82,7 @@ class ActiveCampaignSandbox(
     ActivitiesApi,
     WebhooksApi,
     ImportsApi,
+    UsersApi,
     SandboxControl,
     SandboxApp,
 ):
@@ -96,6 +99,7 @@ class ActiveCampaignSandbox(
         *activities.RULES,
         *webhooks.RULES,
         *imports.RULES,
+        *users.RULES,
     ]
 
     @property

@@ -29,6 +29,19 @@ RULES = [
     Rule("/api/3/campaigns/<int:campaign_id>", methods=["GET"], endpoint="campaign_get"),
     Rule("/api/3/campaigns/<int:campaign_id>", methods=["DELETE"], endpoint="campaign_delete"),
     Rule("/api/3/campaigns/<int:campaign_id>/links", methods=["GET"], endpoint="campaign_links"),
+    # The campaign object's own links (SPEC list-all-campaigns: campaignMessages; retrieve-a-
+    # campaign: campaignMessage), and the collection TAP reads (streams.py CampaignMessages).
+    Rule(
+        "/api/3/campaigns/<int:campaign_id>/campaignMessages",
+        methods=["GET"],
+        endpoint="campaign_messages_of",
+    ),
+    Rule(
+        "/api/3/campaigns/<int:campaign_id>/campaignMessage",
+        methods=["GET"],
+        endpoint="campaign_message_of",
+    ),
+    Rule("/api/3/campaignMessages", methods=["GET"], endpoint="campaign_messages_list"),
     Rule("/api/3/messages", methods=["GET"], endpoint="messages_list"),
     Rule("/api/3/messages", methods=["POST"], endpoint="message_create"),
     Rule("/api/3/messages/<int:message_id>", methods=["GET"], endpoint="message_get"),
@@ -281,6 +294,96 @@ class CampaignsApi(Resource):
         )
         base = self.base(request)
         return json_response({"links": [self.link_row_json(r, base) for r in rows]})
+
+    # -- campaign messages: which message a campaign sends, with its per-message stats ---------
+    def campaign_message_json(self, row: sqlite3.Row, base: str) -> dict:
+        """One campaignMessage (fields of TAP's schemas/campaign_messages.json)."""
+        stats = self.db.execute_one(
+            "SELECT COUNT(*) AS sent, COALESCE(SUM(opens), 0) AS opens, "
+            "COALESCE(SUM(opens > 0), 0) AS uniqueopens, COALESCE(SUM(clicks), 0) AS clicks, "
+            "COALESCE(SUM(clicks > 0), 0) AS uniqueclicks FROM send_logs "
+            "WHERE campaign = ? AND message = ?",
+            (row["campaign"], row["message"]),
+        )
+        cm_id = row["id"]
+        return {
+            "campaignid": str(row["campaign"]),
+            "messageid": str(row["message"]),
+            "percentage": "100.00",
+            "sourcesize": str(stats["sent"]),
+            "send_amt": str(stats["sent"]),
+            "total_amt": str(stats["sent"]),
+            "opens": str(stats["opens"]),
+            "uniqueopens": str(stats["uniqueopens"]),
+            "linkclicks": str(stats["clicks"]),
+            "uniquelinkclicks": str(stats["uniqueclicks"]),
+            "subscriberclicks": str(stats["uniqueclicks"]),
+            "forwards": "0",
+            "uniqueforwards": "0",
+            "hardbounces": "0",
+            "softbounces": "0",
+            "unsubscribes": "0",
+            "unsubreasons": "0",
+            "updates": "0",
+            "socialshares": "0",
+            "replies": "0",
+            "uniquereplies": "0",
+            "spamcheck_score": "0",
+            "spamcheck_max": "0",
+            "initial_split_percentage": "0.00",
+            "screenshot": "",
+            "subject": row["subject"],
+            "links": {
+                name: f"{base}/api/3/campaignMessages/{cm_id}/{name}"
+                for name in ("campaign", "message")
+            },
+            "id": str(cm_id),
+            "campaign": str(row["campaign"]),
+            "message": str(row["message"]),
+        }
+
+    def _campaign_message_rows(self, where: str, params: tuple, limit: int, offset: int):
+        # `where` is built from constant fragments by the callers.
+        sql = f"SELECT cm.*, m.subject FROM campaign_messages cm JOIN messages m ON m.id = cm.message WHERE {where} ORDER BY cm.id LIMIT ? OFFSET ?"  # noqa: E501, S608
+        return self.db.execute(sql, (*params, limit, offset))
+
+    def campaign_messages_of(self, request: Request, campaign_id: int) -> Response:
+        tenant = self.tenant(request)
+        if self._campaign(tenant, campaign_id) is None:
+            return not_found("Campaign", campaign_id)
+        rows = self._campaign_message_rows("cm.campaign = ?", (campaign_id,), -1, 0)
+        base = self.base(request)
+        return json_response(
+            {"campaignMessages": [self.campaign_message_json(r, base) for r in rows]}
+        )
+
+    def campaign_message_of(self, request: Request, campaign_id: int) -> Response:
+        tenant = self.tenant(request)
+        if self._campaign(tenant, campaign_id) is None:
+            return not_found("Campaign", campaign_id)
+        rows = self._campaign_message_rows("cm.campaign = ?", (campaign_id,), 1, 0)
+        first = self.campaign_message_json(rows[0], self.base(request)) if rows else None
+        return json_response({"campaignMessage": first})
+
+    def campaign_messages_list(self, request: Request) -> Response:
+        tenant = self.tenant(request)
+        limit, offset = page(request)
+        where, params = "cm.tenant = ?", (tenant,)
+        campaign = as_id(request.args.get("filters[campaignid]"))
+        if campaign is not None:
+            where, params = where + " AND cm.campaign = ?", (*params, campaign)
+        rows = self._campaign_message_rows(where, params, limit, offset)
+        total = self.db.execute_one(
+            f"SELECT COUNT(*) FROM campaign_messages cm WHERE {where}",  # noqa: S608 - constant
+            params,
+        )[0]
+        base = self.base(request)
+        return json_response(
+            {
+                "campaignMessages": [self.campaign_message_json(r, base) for r in rows],
+                "meta": {"total": str(total)},
+            }
+        )
 
     def link_row_json(self, row: sqlite3.Row, base: str) -> dict:
         return {

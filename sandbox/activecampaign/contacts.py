@@ -107,6 +107,13 @@ CONTACT_ORDERS = {
     # Scores are not modelled (no contact has one); ordering by score falls back to id.
     "score": "c.id",
 }
+# Relationships a contact list answers side-loaded on `include=` (DOC sideloading,
+# https://developers.activecampaign.com/reference/sideloading: "api/3/contacts?include=
+# contactLists.list,organization"; public clients read `include=fieldValues` pages this way).
+# Others are ignored, as an unknown include name adds nothing.
+CONTACT_INCLUDES = frozenset(
+    {"fieldValues", "contactTags", "contactTags.tag", "contactLists", "contactLists.list"}
+)
 CONTACT_COLUMNS = (
     "c.id, c.email, c.first_name, c.last_name, c.phone, c.cdate, c.udate, c.ip, c.sentcnt, "
     "c.bounced_hard, c.bounced_soft, c.bounced_date, c.hash, "
@@ -518,6 +525,10 @@ class ContactsApi(Resource):
         )
         total = self.contact_count(tenant, where_sql, params, filtered)
         base = self.base(request)
+        include = {
+            part.strip() for part in (args.get("include") or "").split(",")
+        } & CONTACT_INCLUDES
+        related, side_loads = self.contact_side_loads(rows, include, base)
         fragments = []
         for row in rows:
             fragment = self.contact_fragments.get(row, base)
@@ -526,6 +537,11 @@ class ContactsApi(Resource):
                     self.contact_json(row, base), separators=(",", ":"), ensure_ascii=False
                 ).encode()
                 self.contact_fragments.put(row, base, fragment)
+            if include:
+                # The side-loaded relationships are named inside each contact by their ids
+                # (DOC sideloading: `"contactLists": [3,5]`): appended to the cached object.
+                extra = json.dumps(related[row["id"]], separators=(",", ":")).encode()
+                fragment = fragment[:-1] + b"," + extra[1:]
             fragments.append(fragment)
         meta = {
             "total": str(total),
@@ -545,9 +561,15 @@ class ContactsApi(Resource):
                 "cacheid": "",
             },
         }
+        loaded = b"".join(
+            b'"' + key.encode() + b'":' + json.dumps(items, separators=(",", ":")).encode() + b","
+            for key, items in side_loads.items()
+        )
         body = b"".join(
             [
-                b'{"scoreValues":[],"contacts":[',
+                b'{"scoreValues":[],',
+                loaded,
+                b'"contacts":[',
                 b",".join(fragments),
                 b'],"meta":',
                 json.dumps(meta, separators=(",", ":")).encode(),
@@ -555,6 +577,69 @@ class ContactsApi(Resource):
             ]
         )
         return Response(body, status=200, content_type="application/json; charset=utf-8")
+
+    def contact_side_loads(
+        self, rows: list[sqlite3.Row], include: set[str], base: str
+    ) -> tuple[dict[int, dict[str, list[str]]], dict[str, list[dict]]]:
+        """For `include`: each contact's related ids, and the top-level arrays of objects."""
+        related: dict[int, dict[str, list[str]]] = {row["id"]: {} for row in rows}
+        loads: dict[str, list[dict]] = {}
+        if not include:
+            return related, loads
+        ids = list(related)
+        marks = placeholders(ids)
+        if "fieldValues" in include:
+            values = self.db.execute(
+                f"SELECT * FROM field_values WHERE contact IN ({marks}) ORDER BY id",  # noqa: S608
+                ids,
+            )
+            loads["fieldValues"] = [fieldvalues.value_json(self.time, v, base) for v in values]
+            for cid in ids:
+                related[cid]["fieldValues"] = []
+            for value in values:
+                related[value["contact"]]["fieldValues"].append(str(value["id"]))
+        if include & {"contactTags", "contactTags.tag"}:
+            links = self.db.execute(
+                f"SELECT * FROM contact_tags WHERE contact IN ({marks}) ORDER BY id",  # noqa: S608
+                ids,
+            )
+            loads["contactTags"] = [self.contact_tag_json(r, base) for r in links]
+            for cid in ids:
+                related[cid]["contactTags"] = []
+            for link in links:
+                related[link["contact"]]["contactTags"].append(str(link["id"]))
+            if "contactTags.tag" in include:
+                tag_ids = sorted({link["tag"] for link in links})
+                loads["tags"] = [
+                    self.tag_json(r, base)
+                    for r in self.db.execute(
+                        f"SELECT * FROM tags WHERE id IN ({placeholders(tag_ids)}) ORDER BY id",  # noqa: S608
+                        tag_ids,
+                    )
+                ]
+        if include & {"contactLists", "contactLists.list"}:
+            by_id = {row["id"]: row for row in rows}
+            memberships = self.db.execute(
+                f"SELECT * FROM contact_lists WHERE contact IN ({marks}) ORDER BY id",  # noqa: S608
+                ids,
+            )
+            loads["contactLists"] = [
+                self.contact_list_json(r, by_id[r["contact"]], base) for r in memberships
+            ]
+            for cid in ids:
+                related[cid]["contactLists"] = []
+            for membership in memberships:
+                related[membership["contact"]]["contactLists"].append(str(membership["id"]))
+            if "contactLists.list" in include:
+                list_ids = sorted({m["list"] for m in memberships})
+                loads["lists"] = [
+                    self.list_json(r, base)
+                    for r in self.db.execute(
+                        f"SELECT * FROM lists WHERE id IN ({placeholders(list_ids)}) ORDER BY id",  # noqa: S608
+                        list_ids,
+                    )
+                ]
+        return related, loads
 
     def contact_count(self, tenant: int, where_sql: str, params: list, filtered: bool) -> int:
         cached, version = self.contact_counts.get(tenant)

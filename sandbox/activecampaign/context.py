@@ -79,6 +79,15 @@ class Resource:
     def contact_list_json(self, row: sqlite3.Row, contact: sqlite3.Row, base: str) -> dict:
         raise NotImplementedError  # lists.py
 
+    def list_json(self, row: sqlite3.Row, base: str) -> dict:
+        raise NotImplementedError  # lists.py
+
+    def tag_json(self, row: sqlite3.Row, base: str, *, count: int | None = None) -> dict:
+        raise NotImplementedError  # tags.py
+
+    def contact_tag_json(self, row: sqlite3.Row, base: str) -> dict:
+        raise NotImplementedError  # tags.py
+
     def delete_row(self, table: str, row_id: int, tenant: int) -> bool:
         """Delete one row of the tenant; False if there was none."""
         with self.db.transaction() as conn:

@@ -364,6 +364,26 @@ def test_it_sends_only_what_it_is_given(rsps, client):
     assert result.created is False
 
 
+def test_it_calls_an_update_in_the_creations_second_an_update(rsps, client):
+    # Found against the sandbox: timestamps are whole seconds, so an update right after the
+    # creation answers cdate == udate; the 200 (not the documented create's 201) tells.
+    rsps.get(BASE + "fields", json=FIELDS)
+    rsps.post(BASE + "contact/sync", json=SYNCED, status=200)
+
+    result = client.contact_sync(ContactChanges(email="ana@contoso.example", last_name="Silva"))
+
+    assert result.created is False
+
+
+def test_it_calls_a_201_with_a_later_udate_an_update(rsps, client):
+    # If AC answered 201 on the update path too (undocumented), the timestamps still tell.
+    rsps.get(BASE + "fields", json=FIELDS)
+    updated = {**SYNCED, "contact": {**SYNCED["contact"], "udate": "2024-06-01T10:00:00-05:00"}}
+    rsps.post(BASE + "contact/sync", json=updated, status=201)
+
+    assert client.contact_sync(ContactChanges(email="ana@contoso.example")).created is False
+
+
 def test_it_clears_only_on_purpose(rsps, client):
     rsps.get(BASE + "fields", json=FIELDS)
     rsps.post(BASE + "contact/sync", json=SYNCED)

@@ -294,11 +294,53 @@ def test_it_lists_a_contacts_records(rsps, client):
     rsps.get(url, json={"records": [RECORD], "meta": {"total": 2, "count": 1, "limit": 1}})
     rsps.get(url, json={"records": [{**RECORD, "id": "r-2"}], "meta": {"total": 2}})
 
-    records = list(client.custom_object_records_for_contact(EXISTING["id"], "10"))
+    records = list(client.custom_object_records_for_contact(_schema(), "10"))
 
     assert [r.id for r in records] == [RECORD["id"], "r-2"]
     assert query(rsps.calls[0])["filters[relationships.primary-contact][eq]"] == ["10"]
     assert query(rsps.calls[1])["offset"] == ["1"]
+
+
+def test_it_reads_record_values_back_in_the_units_it_wrote_them(rsps, client):
+    # Found against the sandbox: currency went out in cents (encode_record_value) and came
+    # back as the cents, dates as strings. Values are now typed by the schema's fields.
+    stored = {
+        **RECORD,
+        "fields": [
+            {"id": "est-revenue", "value": 1250050},
+            {"id": "close-date", "value": "2025-03-31"},
+            {"id": "probability", "value": 40},
+            {"id": "features", "value": ["A", "B"]},
+            {"id": "name", "value": "Renewal 2025"},
+        ],
+    }
+    schema_id = EXISTING["id"]
+    rsps.get(BASE + f"customObjects/records/{schema_id}/external/opp-1", json={"record": stored})
+    rich = _schema()
+    rsps.get(
+        BASE + f"customObjects/schemas/{schema_id}",
+        json={"schema": {**EXISTING, "fields": [_raw_field(f) for f in rich.fields]}},
+    )
+
+    given_schema = client.custom_object_record(rich, "opp-1")
+    given_id = client.custom_object_record(schema_id, "opp-1")  # reads the schema once
+
+    for record in (given_schema, given_id):
+        assert record.value("est-revenue") == Decimal("12500.50")
+        assert record.value("close-date") == date(2025, 3, 31)
+        assert record.value("probability") == Decimal(40)
+        assert record.value("features") == ("A", "B")
+        assert record.value("name") == "Renewal 2025"
+    schema_reads = [c for c in rsps.calls if "/customObjects/schemas/" in path(c)]
+    assert len(schema_reads) == 1
+
+
+def _raw_field(field) -> dict:
+    return {
+        "id": field.id,
+        "labels": {"singular": field.label, "plural": field.plural_label or field.label},
+        "type": field.type,
+    }
 
 
 def test_it_finds_a_record_by_external_id(rsps, client):

@@ -262,6 +262,19 @@ def test_it_calls_a_redirect_not_an_api(rsps, client):
     assert len(rsps.calls) == 1  # not followed
 
 
+def test_it_calls_a_json_404_on_users_me_not_the_api_root(rsps, client):
+    # A URL with a path too many reaches a server that answers JSON 404s (found against the
+    # sandbox: "No route for GET /admin/api/3/users/me"); users/me exists on every account,
+    # so this is a wrong URL for a person to fix, not a record error.
+    rsps.get(BASE + "users/me", status=404, json={"message": "No route for GET /api/3/users/me"})
+
+    with pytest.raises(ConfigurationError) as caught:
+        client.check()
+
+    assert caught.value.reason == ConfigReason.NOT_AN_API
+    assert "Check the URL" in user_message(caught.value)
+
+
 def test_it_calls_json_without_a_user_not_an_api(rsps, client):
     rsps.get(BASE + "users/me", json={"hello": "world"})
 

@@ -166,6 +166,46 @@ def test_it_creates_a_choice_field_with_options_on_all_lists(rsps, client):
     assert field.list_ids == ("0",)
 
 
+def test_it_appends_only_missing_options_to_an_existing_field(rsps, client):
+    # Found against the sandbox: options added later were numbered from orderid 1 again and
+    # listed before the field's own; a value the field had would have been added twice.
+    rsps.get(
+        BASE + "fields/62",
+        json={
+            "fieldOptions": [
+                {"id": "1", "field": "62", "value": "Open", "label": "Open", "orderid": 1},
+                {"id": "2", "field": "62", "value": "Won", "label": "Won!", "orderid": "2"},
+            ],
+            "fieldRels": [],
+            "field": {"id": "62", "title": "Stage", "type": "dropdown"},
+        },
+    )
+    rsps.post(
+        BASE + "fieldOption/bulk",
+        status=201,
+        json={"fieldOptions": [{"id": "3", "field": "62", "value": "Lost", "orderid": 3}]},
+    )
+
+    added = client.custom_field_options_add("62", ["Won", "Lost"])
+
+    assert body(rsps.calls[1]) == {
+        "fieldOptions": [
+            {"field": 62, "label": "Lost", "value": "Lost", "orderid": 3, "isdefault": False}
+        ]
+    }
+    assert added == (ChoiceOption("Lost", "Lost"),)
+
+
+def test_it_sends_nothing_when_a_field_has_every_option(rsps, client):
+    rsps.get(
+        BASE + "fields/62",
+        json={"fieldOptions": [{"field": "62", "value": "Open", "orderid": 1}], "field": {}},
+    )
+
+    assert client.custom_field_options_add("62", ["Open"]) == ()
+    assert len(rsps.calls) == 1
+
+
 def test_it_creates_a_text_field_without_options(rsps, client):
     rsps.post(
         BASE + "fields",

@@ -51,6 +51,25 @@ def test_it_searches_again_when_someone_else_created_the_tag(rsps, client):
     assert [call.request.method for call in rsps.calls] == ["GET", "POST", "GET"]
 
 
+def test_it_repeats_a_create_that_may_have_reached_ac(rsps, client):
+    # Found under the sandbox's faults: a dropped connection or 5xx on POST tags ended the
+    # find-or-create. The repeat is safe: had the first try created the tag, its 422 is
+    # answered by the search.
+    rsps.get(BASE + "tags", json={"tags": [], "meta": {"total": "0"}})
+    rsps.post(BASE + "tags", status=502, json={"message": "Bad Gateway"})
+    rsps.post(
+        BASE + "tags",
+        status=422,
+        json={"errors": [{"title": "Tag already exists", "code": "duplicate"}]},
+    )
+    rsps.get(BASE + "tags", json={"tags": [VIP], "meta": {"total": "1"}})
+
+    tag = client.tag_find_or_create("VIP")
+
+    assert tag.id == "20"
+    assert [call.request.method for call in rsps.calls] == ["GET", "POST", "POST", "GET"]
+
+
 def test_it_raises_a_422_it_cannot_explain(rsps, client):
     rsps.get(BASE + "tags", json={"tags": [], "meta": {"total": "0"}})
     rsps.post(BASE + "tags", status=422, json={"errors": [{"title": "Tag is too long"}]})

@@ -22,6 +22,19 @@ def test_it_refuses_a_missing_or_wrong_api_token_with_403(ac):
     assert ac.api.get("/contacts").status_code == 200
 
 
+def test_it_answers_users_me_for_the_keys_own_user(ac):
+    # SPEC get-user-loggedin: what clients call to check a URL and key (every user may read
+    # itself); a wrong key is refused like any other call.
+    response = ac.api.get("/users/me")
+    assert response.status_code == 200
+    user = response.json()["user"]
+    assert user["id"] == "1"
+    assert user["username"] and user["email"]
+    assert set(user["links"]) >= {"lists", "userGroup", "configs"}
+    wrong = requests.get(f"{ac.url}/api/3/users/me", headers={"Api-Token": "nope"}, timeout=5)
+    assert wrong.status_code == 403
+
+
 def test_it_keeps_each_accounts_data_apart(ac):
     _, other_key = ac.app.account_ensure("second")
     other = ac.client(other_key)

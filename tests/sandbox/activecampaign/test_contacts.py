@@ -194,6 +194,33 @@ def test_it_answers_empty_collections_for_unmodelled_sub_resources(seeded):
     assert seeded.api.get("/contacts/99999/notes").status_code == 404
 
 
+def test_it_side_loads_what_a_list_page_includes(seeded):
+    # DOC sideloading (https://developers.activecampaign.com/reference/sideloading): `include`
+    # adds one top-level array per relationship, and each contact names its related ids.
+    plain = seeded.api.get("/contacts", params={"limit": 50}).json()
+    assert "fieldValues" not in plain and "fieldValues" not in plain["contacts"][0]
+    page = seeded.api.get(
+        "/contacts",
+        params={"limit": 50, "include": "fieldValues,contactTags.tag,contactLists.list"},
+    ).json()
+    contacts = page["contacts"]
+    ids = {c["id"] for c in contacts}
+    values = {v["id"]: v for v in page["fieldValues"]}
+    assert values and {v["contact"] for v in values.values()} <= ids
+    for contact in contacts:
+        expected = seeded.app.db.execute(
+            "SELECT id FROM field_values WHERE contact = ? ORDER BY id", (int(contact["id"]),)
+        )
+        assert contact["fieldValues"] == [str(r["id"]) for r in expected]
+        assert all(values[i]["contact"] == contact["id"] for i in contact["fieldValues"])
+    tags = {t["id"] for t in page["tags"]}
+    assert page["contactTags"] and {ct["tag"] for ct in page["contactTags"]} == tags
+    lists = {x["id"] for x in page["lists"]}
+    assert page["contactLists"] and {cl["list"] for cl in page["contactLists"]} == lists
+    # The contacts themselves are the same as without include.
+    assert [c["email"] for c in contacts] == [c["email"] for c in plain["contacts"]]
+
+
 def test_it_pages_with_limit_and_offset_and_caps_the_limit_at_100(seeded):
     default = seeded.api.get("/contacts").json()
     assert len(default["contacts"]) == 20

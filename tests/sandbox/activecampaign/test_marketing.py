@@ -155,6 +155,29 @@ def test_it_lists_campaigns_with_their_stats_and_links(seeded):
     }
 
 
+def test_it_serves_the_campaign_messages_its_campaigns_link_to(seeded):
+    # Every campaign links campaigns/{id}/campaignMessages (SPEC list-all-campaigns) and
+    # campaignMessage (SPEC retrieve-a-campaign); TAP reads /campaignMessages. Each item names
+    # the message and carries its subject (TAP schemas/campaign_messages.json).
+    campaign = next(
+        c for c in seeded.api.get("/campaigns").json()["campaigns"] if c["status"] == "5"
+    )
+    link = campaign["links"]["campaignMessages"]
+    assert link.endswith(f"/api/3/campaigns/{campaign['id']}/campaignMessages")
+    items = seeded.api.get(f"/campaigns/{campaign['id']}/campaignMessages").json()[
+        "campaignMessages"
+    ]
+    assert items and all(i["campaignid"] == campaign["id"] for i in items)
+    message = seeded.api.get(f"/messages/{items[0]['messageid']}").json()["message"]
+    assert items[0]["subject"] == message["subject"]
+    assert int(items[0]["send_amt"]) == int(campaign["send_amt"])
+    single = seeded.api.get(f"/campaigns/{campaign['id']}/campaignMessage").json()
+    assert single["campaignMessage"]["id"] == items[0]["id"]
+    everything = seeded.api.get("/campaignMessages", params={"limit": 100}).json()
+    assert int(everything["meta"]["total"]) == len(everything["campaignMessages"]) >= len(items)
+    assert seeded.api.get("/campaigns/999/campaignMessages").status_code == 404
+
+
 def test_it_creates_a_draft_campaign_and_soft_fails_deleting_a_missing_one(ac):
     created = ac.api.post(
         "/campaign", {"type": "single", "name": "Draft", "canSplitContent": False}
