@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.core import Faults, RequestLog, SandboxApp, SlidingWindow, json_response
 from sandbox.store import Database
+from sandbox.worker import BackgroundQueue
 
 from . import (
     accounts,
@@ -51,7 +52,6 @@ from .seeding import seed_account
 from .tags import TagsApi
 from .users import UsersApi
 from .webhooks import WebhookDispatcher, WebhooksApi
-from .worker import BackgroundQueue
 
 logger = logging.getLogger(__name__)
 

@@ -24,6 +24,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from sandbox.core import SlidingWindow, json_response
+from sandbox.worker import BackgroundQueue
 
 from . import fieldvalues
 from .accounts import company_ensure, company_link
@@ -31,7 +32,6 @@ from .context import Resource
 from .formats import as_id, email_valid, message_error, text
 from .lists import list_subscribe
 from .tags import tag_attach, tag_ensure
-from .worker import BackgroundQueue
 
 logger = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.core import json_response
 from sandbox.store import Database
+from sandbox.worker import BackgroundQueue
 
 from .context import Resource
 from .formats import AccountTime, ApiError, as_id, invalid, not_found, page, wrapped
-from .worker import BackgroundQueue
 
 logger = logging.getLogger(__name__)
 

@@ -14,6 +14,8 @@ import re
 import uuid
 from dataclasses import dataclass, field, replace
 
+from sandbox.seed import LEAD_SOURCES
+
 _NAMESPACE = uuid.UUID("6f1f3c1e-3f7e-4f55-9a53-5d1b8e0c2a10")
 CUSTOM_NAME = re.compile(r"^[a-z][a-z0-9]{1,7}_[a-z0-9_]{1,40}$")
 
@@ -371,18 +373,7 @@ INDUSTRIES = {
     32: "Vehicle Retail",
     33: "Wholesale",
 }
-LEAD_SOURCES = {
-    1: "Advertisement",
-    2: "Employee Referral",
-    3: "External Referral",
-    4: "Partner",
-    5: "Public Relations",
-    6: "Seminar",
-    7: "Trade Show",
-    8: "Web",
-    9: "Word of Mouth",
-    10: "Other",
-}
+# The lead source option set is the one the demo data is drawn from (sandbox/seed.py).
 
 
 def _state(options: list[tuple[int, str, int, str]]) -> Column:

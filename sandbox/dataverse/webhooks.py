@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import queue
-import threading
-import time
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -24,6 +21,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import requests
 
 from sandbox.store import Database
+from sandbox.worker import BackgroundQueue
 
 from .records import Change
 from .schema import SYNCED_TABLES, Column, Table
@@ -80,11 +78,7 @@ class Webhooks:
         self.context = context
         self.timeout = timeout
         self.deliveries: deque[dict] = deque(maxlen=10000)
-        self._queue: queue.Queue = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._pending = 0
-        self._idle = threading.Condition(self._lock)
+        self._worker = BackgroundQueue("dataverse-webhooks", lambda job: self._deliver(*job))
         self._session = requests.Session()
         db.script(
             """
@@ -201,35 +195,11 @@ class Webhooks:
             self._enqueue(row, payload, headers, change)
 
     def _enqueue(self, row: dict, payload: str, headers: dict, change: Change) -> None:
-        with self._lock:
-            self._pending += 1
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._work, name="dataverse-webhooks", daemon=True
-                )
-                self._thread.start()
-        self._queue.put((row, payload, headers, change))
+        self._worker.put((row, payload, headers, change))
 
     def wait_idle(self, timeout: float = 10) -> bool:
         """Block until every queued delivery finished (tests use it)."""
-        deadline = time.monotonic() + timeout
-        with self._idle:
-            while self._pending:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._idle.wait(remaining)
-        return True
-
-    def _work(self) -> None:
-        while True:
-            row, payload, headers, change = self._queue.get()
-            try:
-                self._deliver(row, payload, headers, change)
-            finally:
-                with self._idle:
-                    self._pending -= 1
-                    self._idle.notify_all()
+        return self._worker.drain(timeout)
 
     def _deliver(self, row: dict, payload: str, headers: dict, change: Change) -> None:
         url = row["url"]
