@@ -25,3 +25,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # another run (or a demo) on the same Redis never takes these tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default=f"test-{os.getpid()}")
 HEALTHZ_WORKER_TIMEOUT = 10.0
+# WhiteNoise serves from STATIC_ROOT and warns when it does not exist; tests need no collectstatic.
+STATIC_ROOT = VAR_DIR / "test-static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
