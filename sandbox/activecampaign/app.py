@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import secrets
+import sqlite3
 import threading
 import time
 
@@ -44,7 +45,7 @@ from .context import TENANT_KEY
 from .control import PREFIX, SandboxControl
 from .custom_objects import CustomObjectsApi
 from .fields import FieldsApi
-from .formats import AccountTime, ApiError, message_error
+from .formats import AccountTime, ApiError, invalid, message_error
 from .imports import ImportsApi
 from .lists import ListsApi
 from .schema import schema_ensure
@@ -231,6 +232,10 @@ class ActiveCampaignSandbox(
             response, fault = error.response, ""
         except ClientDisconnected:
             raise
+        except sqlite3.IntegrityError:
+            # Two requests raced past the duplicate check (tags, accounts, links are unique):
+            # the loser gets what ActiveCampaign answers a duplicate, not a server error.
+            response, fault = invalid("Duplicate entry", code="duplicate"), ""
         except Exception:
             logger.exception("activecampaign sandbox: %s %s failed", request.method, request.path)
             response, fault = message_error(500, "Internal sandbox error"), ""

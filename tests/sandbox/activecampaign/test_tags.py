@@ -105,3 +105,28 @@ def test_it_removes_a_tag_by_association_id_and_404s_when_gone(ac):
     assert gone.status_code == 404
     assert gone.json() == {"message": f"No Result found for SubscriberTag with id {link['id']}"}
     assert ac.api.get(f"/contacts/{contact_id}/contactTags").json()["contactTags"] == []
+
+
+def test_a_create_that_loses_a_race_gets_a_duplicate_error(ac, monkeypatch):
+    """Two creates that both pass the duplicate check before either inserts: the unique
+    constraint stops the second, which must read as AC's 422 duplicate, not a 500 (§8)."""
+    from sandbox.activecampaign.tags import TagsApi
+
+    tag(ac, "Racing")
+    checked = TagsApi._tag_values
+
+    def check_as_if_not_yet_inserted(self, tenant, data, current_id):
+        return (
+            {"tag": data["tag"], "tag_key": data["tag"].lower()}
+            if current_id is None
+            else checked(self, tenant, data, current_id)
+        )
+
+    monkeypatch.setattr(TagsApi, "_tag_values", check_as_if_not_yet_inserted)
+
+    response = ac.api.post(
+        "/tags", {"tag": {"tag": "Racing", "tagType": "contact", "description": ""}}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "duplicate"
