@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.celery_worker",
     "tests.fixtures.sandboxes",
+    "tests.fixtures.receiver",
 ]
 
 _skipped: list[str] = []

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
-import urllib.parse
 from dataclasses import dataclass, field
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import jsonschema
@@ -428,72 +424,3 @@ def seeded(sandbox_server):
         yield running
     finally:
         stop(sandbox_server, running)
-
-
-# -- a webhook receiver -------------------------------------------------------------------------
-@dataclass
-class Received:
-    path: str
-    headers: dict
-    body: bytes
-
-    @property
-    def form(self) -> dict[str, str]:
-        return dict(urllib.parse.parse_qsl(self.body.decode(), keep_blank_values=True))
-
-
-class Receiver:
-    """A local HTTP server that records POSTs and answers `status` after `delay` seconds."""
-
-    def __init__(self) -> None:
-        self.received: list[Received] = []
-        self.status = 200
-        self.delay = 0.0
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
-                if receiver.delay:
-                    time.sleep(receiver.delay)
-                with receiver._lock:
-                    receiver.received.append(Received(self.path, dict(self.headers), body))
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self.thread.start()
-
-    def wait(self, count: int, timeout: float = 5.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.received) >= count:
-                    return list(self.received)
-            time.sleep(0.01)
-        with self._lock:
-            return list(self.received)
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    running = Receiver()
-    try:
-        yield running
-    finally:
-        running.stop()
