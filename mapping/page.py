@@ -288,6 +288,13 @@ def _options(field: FieldInfo) -> list[ChoiceOption]:
     return list(field.options)
 
 
+def criteria_fields(dv_fields: dict[str, FieldInfo]) -> list[FieldInfo]:
+    """The Dynamics fields a criterion can test, by label."""
+    return sorted(
+        (f for f in dv_fields.values() if operators_for(f)), key=lambda f: f.label.lower()
+    )
+
+
 def entity_page(
     data: EntityInput, *, metadata: Metadata, problems: list[Problem] = ()
 ) -> EntityPage:
@@ -351,9 +358,7 @@ def entity_page(
         criteria=criteria,
         standard_rows=[r for r in rows if r.standard],
         custom_rows=[r for r in rows if not r.standard],
-        criteria_fields=sorted(
-            (f for f in dv_fields.values() if operators_for(f)), key=lambda f: f.label.lower()
-        ),
+        criteria_fields=criteria_fields(dv_fields),
         pickable_ac_fields=sorted(pickable, key=lambda f: (f.custom, f.label.lower())),
         general_errors=general,
         errors=dict(local),

@@ -127,7 +127,8 @@ def criterion_row(request: HttpRequest, entity: str) -> HttpResponse:
         raise Http404("Unknown entity")
     metadata = selectors.metadata_cached(integration=_integration(request))
     dv_fields = metadata.dynamics_fields_for(entity)
-    field_key = request.GET.get("field") or next(iter(sorted(dv_fields)), "")
+    fields = pages.criteria_fields(dv_fields)
+    field_key = request.GET.get("field") or (fields[0].key if fields else "")
     row = pages.criterion_row(
         _index(request),
         field_key,
@@ -135,14 +136,10 @@ def criterion_row(request: HttpRequest, entity: str) -> HttpResponse:
         request.GET.getlist("value") or None,
         dv_fields=dv_fields,
     )
-    fields = pages.entity_page(services.EntityInput(entity=entity), metadata=metadata)
     return render(
         request,
         "mapping/_criterion_row.html",
-        {
-            "row": row,
-            "page": fields,
-        },
+        {"row": row, "page": {"entity": entity, "criteria_fields": fields}},
     )
 
 
