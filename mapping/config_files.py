@@ -20,8 +20,7 @@ from integrations.models import Integration
 from integrations.services import audit_record
 from sync.models import SyncSettings
 
-from .models import MetadataSnapshot, OpportunityField, OpportunitySync
-from .opportunity import object_field_id
+from .models import MetadataSnapshot, OpportunitySync
 from .selectors import AC_ENTITY, Metadata, entity_syncs, metadata_cached, opportunity_sync
 from .services import (
     CriterionInput,
@@ -30,11 +29,12 @@ from .services import (
     OpportunityFieldInput,
     OpportunityInput,
     Problem,
-    _entity_write,
     entity_input_from_saved,
     entity_problems,
     entity_syncs_ensure,
+    entity_write,
     normalized_criteria,
+    opportunity_fields_write,
     opportunity_problems,
 )
 from .standard import SYNCED_ENTITIES
@@ -463,7 +463,7 @@ def configuration_import(
         )
     for data in plan.entities:
         normalized_criteria(data, plan.metadata)
-        _entity_write(integration, data)
+        entity_write(integration, data)
     _opportunity_write(integration, plan)
     SyncSettings.objects.update_or_create(integration=integration, defaults=plan.sync)
     audit_record(
@@ -482,26 +482,10 @@ def _opportunity_write(integration: Integration, plan: ImportPlan) -> None:
     if plan.schema:
         opportunity.schema_id, opportunity.schema_slug = plan.schema["id"], plan.schema["slug"]
     opportunity.save()
-    kept = {f.dynamics_key: f for f in opportunity.fields.all()}
-    opportunity.fields.exclude(in_schema=True).delete()
-    dv_fields = plan.metadata.dynamics_fields_for("opportunity")
-    for index, (item, extra) in enumerate(
-        zip(plan.opportunity.fields, plan.opportunity_extra, strict=True)
-    ):
-        old = kept.get(item.dynamics_key)
-        if old is not None and old.in_schema:
-            old.position, old.enabled = index, item.enabled
-            old.save(update_fields=["position", "enabled"])
-            continue
-        dv_field = dv_fields.get(item.dynamics_key)
-        OpportunityField.objects.create(
-            opportunity_sync=opportunity,
-            position=index,
-            dynamics_key=item.dynamics_key,
-            label=extra["label"] or (dv_field.label if dv_field else item.dynamics_key),
-            ac_type=item.ac_type,
-            required=item.required,
-            enabled=item.enabled,
-            ac_field_id=object_field_id(item.dynamics_key),
-            in_schema=extra["in_schema"] and bool(plan.schema),
-        )
+    opportunity_fields_write(
+        opportunity,
+        plan.opportunity.fields,
+        metadata=plan.metadata,
+        labels=[extra["label"] for extra in plan.opportunity_extra],
+        in_schema=[extra["in_schema"] and bool(plan.schema) for extra in plan.opportunity_extra],
+    )

@@ -156,7 +156,7 @@ def entity_syncs_ensure(*, integration: Integration) -> None:
     )
     for entity in SYNCED_ENTITIES:
         if entity not in existing:
-            _entity_write(integration, default_entity_input(entity))
+            entity_write(integration, default_entity_input(entity))
 
 
 # -- validation ----------------------------------------------------------------------------------
@@ -308,7 +308,7 @@ def _unsupported(ac_field, dv_field, wanted, supported) -> str:
 
 
 # -- saving ----------------------------------------------------------------------------------
-def _entity_write(integration: Integration, data: EntityInput) -> EntitySync:
+def entity_write(integration: Integration, data: EntityInput) -> EntitySync:
     entity_sync, _ = EntitySync.objects.update_or_create(
         integration=integration,
         entity=data.entity,
@@ -412,7 +412,7 @@ def entity_config_save(
         if problems:
             return problems
         normalized_criteria(data, metadata)
-        _entity_write(integration, data)
+        entity_write(integration, data)
         audit_record(
             integration=integration,
             actor=actor,
@@ -558,30 +558,7 @@ def opportunity_config_save(
             return problems
         opportunity, _ = OpportunitySync.objects.get_or_create(integration=integration)
         before = _opportunity_summary(opportunity)
-        kept = {f.dynamics_key: f for f in opportunity.fields.all()}
-        dv_fields = metadata.dynamics_fields_for("opportunity")
-        opportunity.fields.exclude(in_schema=True).delete()
-        rows = []
-        for index, item in enumerate(data.fields):
-            old = kept.get(item.dynamics_key)
-            if old is not None and old.in_schema:
-                old.position, old.enabled = index, item.enabled
-                old.save(update_fields=["position", "enabled"])
-                rows.append(old)
-                continue
-            dv_field = dv_fields[item.dynamics_key]
-            rows.append(
-                OpportunityField.objects.create(
-                    opportunity_sync=opportunity,
-                    position=index,
-                    dynamics_key=item.dynamics_key,
-                    label=dv_field.label,
-                    ac_type=item.ac_type,
-                    required=item.required,
-                    enabled=item.enabled,
-                    ac_field_id=object_field_id(item.dynamics_key),
-                )
-            )
+        rows = opportunity_fields_write(opportunity, data.fields, metadata=metadata)
         opportunity.enabled = data.enabled
         opportunity.custom_fields_enabled = data.custom_fields_enabled
         opportunity.updated_at = timezone.now()
@@ -614,6 +591,47 @@ def opportunity_config_save(
             },
         )
     return []
+
+
+def opportunity_fields_write(
+    opportunity: OpportunitySync,
+    fields: list[OpportunityFieldInput],
+    *,
+    metadata: Metadata,
+    labels: list[str] | None = None,
+    in_schema: list[bool] | None = None,
+) -> list[OpportunityField]:
+    """Replace the opportunity's fields, except those already in the ActiveCampaign schema,
+    which only move and switch on or off (S-3.10). Validated input only."""
+    kept = {f.dynamics_key: f for f in opportunity.fields.all()}
+    dv_fields = metadata.dynamics_fields_for("opportunity")
+    opportunity.fields.exclude(in_schema=True).delete()
+    rows = []
+    for index, item in enumerate(fields):
+        old = kept.get(item.dynamics_key)
+        if old is not None and old.in_schema:
+            old.position, old.enabled = index, item.enabled
+            old.save(update_fields=["position", "enabled"])
+            rows.append(old)
+            continue
+        dv_field = dv_fields.get(item.dynamics_key)
+        label = (labels[index] if labels else "") or (
+            dv_field.label if dv_field else item.dynamics_key
+        )
+        rows.append(
+            OpportunityField.objects.create(
+                opportunity_sync=opportunity,
+                position=index,
+                dynamics_key=item.dynamics_key,
+                label=label,
+                ac_type=item.ac_type,
+                required=item.required,
+                enabled=item.enabled,
+                ac_field_id=object_field_id(item.dynamics_key),
+                in_schema=bool(in_schema and in_schema[index]),
+            )
+        )
+    return rows
 
 
 def _opportunity_summary(opportunity: OpportunitySync) -> dict:
