@@ -20,6 +20,7 @@ from integrations.models import Integration
 from integrations.services import audit_record
 from sync.models import SyncSettings
 
+from .core.standard import SYNCED_ENTITIES
 from .models import MetadataSnapshot, OpportunitySync
 from .selectors import AC_ENTITY, Metadata, entity_syncs, metadata_cached, opportunity_sync
 from .services import (
@@ -37,7 +38,6 @@ from .services import (
     opportunity_fields_write,
     opportunity_problems,
 )
-from .standard import SYNCED_ENTITIES
 
 FORMAT_VERSION = 1
 _FIELD_NAMES = {

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from integrations.models import Integration
 
-from .directions import Direction
-from .standard import ENTITIES, SYNCED_ENTITIES
+from .core.directions import Direction
+from .core.standard import ENTITIES, SYNCED_ENTITIES
 
 # Choices come from the pure definitions, so there is one list of entities and directions.
 ENTITY_CHOICES = [(key, ENTITIES[key].label) for key in SYNCED_ENTITIES]

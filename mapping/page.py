@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 
 from connectors.types import ChoiceOption, FieldInfo, FieldType
 
-from .compat import CompatibleTarget, compatible_targets, conversion, pair_directions
-from .criteria import Operator, operators_for
-from .directions import Direction, field_direction_choices
-from .opportunity import OPPORTUNITY_MAX_FIELDS, ac_object_field_types_for
+from .core.compat import CompatibleTarget, compatible_targets, conversion, pair_directions
+from .core.criteria import Operator, operators_for
+from .core.directions import Direction, field_direction_choices
+from .core.opportunity import OPPORTUNITY_MAX_FIELDS, ac_object_field_types_for
+from .core.standard import ENTITIES, standard_mapping
+from .core.transforms import FALSE, TRUE, default_value_map
 from .selectors import Metadata
 from .services import (
     OPPORTUNITY_STANDARD_FIELDS,
@@ -19,8 +21,6 @@ from .services import (
     OpportunityInput,
     Problem,
 )
-from .standard import ENTITIES, standard_mapping
-from .transforms import FALSE, TRUE, default_value_map
 
 
 @dataclass

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from connectors.types import FieldInfo, Vendor, field_info_from_dict
 from integrations.models import Integration
 
+from .core.standard import ENTITIES
 from .models import EntitySync, MetadataSnapshot, OpportunitySync
-from .standard import ENTITIES
 
 # Which ActiveCampaign object each Dynamics entity syncs with.
 AC_ENTITY = {"lead": "contact", "contact": "contact", "account": "account"}

@@ -18,9 +18,16 @@ from connectors.types import FieldInfo, Vendor, field_info_to_dict
 from integrations.models import Integration
 from integrations.services import audit_record
 
-from .compat import conversion, pair_directions
-from .criteria import CriterionError, criterion_parse, criterion_raw_value
-from .directions import Direction
+from .core.compat import conversion, pair_directions
+from .core.criteria import CriterionError, criterion_parse, criterion_raw_value
+from .core.directions import Direction
+from .core.opportunity import (
+    OPPORTUNITY_MAX_FIELDS,
+    ac_object_field_types_for,
+    object_field_id,
+)
+from .core.standard import ENTITIES, SYNCED_ENTITIES, standard_mapping, standard_mappings
+from .core.transforms import value_map_problems
 from .models import (
     EntitySync,
     FieldMapping,
@@ -29,14 +36,7 @@ from .models import (
     OpportunitySync,
     SelectionCriterion,
 )
-from .opportunity import (
-    OPPORTUNITY_MAX_FIELDS,
-    ac_object_field_types_for,
-    object_field_id,
-)
 from .selectors import Metadata, metadata_cached
-from .standard import ENTITIES, SYNCED_ENTITIES, standard_mapping, standard_mappings
-from .transforms import value_map_problems
 
 OPPORTUNITY_SCHEMA_SLUG = "d365-opportunity"
 

@@ -11,10 +11,10 @@ from integrations.selectors import integration_current
 
 from . import page as pages
 from . import selectors, services
-from .compat import compatibility_rows
-from .directions import Direction
+from .core.compat import compatibility_rows
+from .core.directions import Direction
+from .core.standard import ENTITIES, SYNCED_ENTITIES
 from .forms import entity_input_from_post, opportunity_input_from_post
-from .standard import ENTITIES, SYNCED_ENTITIES
 
 TABS = [*SYNCED_ENTITIES, "opportunity"]
 

@@ -1,6 +1,6 @@
 """Record selection "records matching criteria" (S-3.4): field + operator + value rows, ANDed.
 
-A criterion holds a canonical value (see `mapping.transforms`) parsed from what a person typed,
+A criterion holds a canonical value (see `mapping.core.transforms`) parsed from what a person typed,
 and is evaluated on canonical record values:
 - text comparisons ignore case, like Dataverse's;
 - an empty value (None, "", ()) matches "is empty", the negative operators ("not equals",

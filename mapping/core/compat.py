@@ -1,7 +1,7 @@
 """Which field type may be mapped onto which, and how a value crosses: one table.
 
 Every rule is one entry of `_CONVERSIONS`, keyed by (source type, target type); a pair that is
-not in the table cannot be mapped that way. `mapping.transforms` does what each entry's kind
+not in the table cannot be mapped that way. `mapping.core.transforms` does what each entry's kind
 says, and `compatibility_rows()` shows the same table to people.
 
 Time zones: DATETIME values are UTC on both sides before they reach mapping/ (Dataverse returns
@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from connectors.types import FieldInfo, FieldType, Vendor
-from mapping.directions import Direction
+from mapping.core.directions import Direction
 
 
 class ConversionKind(StrEnum):
-    """How a value crosses; each kind is one function in `mapping.transforms`.
+    """How a value crosses; each kind is one function in `mapping.core.transforms`.
 
     Whatever the kind, the target's own checks apply afterwards: maximum length, e-mail format,
     the vendor's number range and earliest date, the target's options.
@@ -62,7 +62,7 @@ class Conversion:
 
     @property
     def needs_value_map(self) -> bool:
-        """True when option values must be paired (`mapping.transforms.default_value_map`)."""
+        """True when option values must be paired (`mapping.core.transforms.default_value_map`)."""
         return self.kind in VALUE_MAP_KINDS
 
 
@@ -96,7 +96,7 @@ _CONVERSIONS: dict[tuple[FieldType, FieldType], Conversion] = {
     ),
     # IDENTIFIER → IDENTIFIER and LOOKUP → LOOKUP are deliberately absent: a record id is the
     # system's own, and references are mapped only by the standard "Account" relationship,
-    # which the sync engine resolves record by record (mapping.standard).
+    # which the sync engine resolves record by record (mapping.core.standard).
     #
     # --- Text ← most types, one way: any value can be written out for a person to read. ---
     # Long text into short text is cut to the target's maximum length (lossy, and said so).

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from connectors.types import FieldType
-from mapping.criteria import (
+from mapping.core.criteria import (
     Arity,
     Criterion,
     CriterionError,

@@ -2,8 +2,9 @@
 
 Opportunities sync one way, Dynamics → ActiveCampaign, as records of a custom object on the
 contact. Each mapped opportunity field becomes a field of that object's schema, with a type the
-admin picks from `ac_object_field_types_for`; the compatibility table in `mapping.compat` decides
-which types a field may become, so a value always converts with `mapping.transforms.convert`.
+admin picks from `ac_object_field_types_for`; the compatibility table in `mapping.core.compat`
+decides which types a field may become, so a value always converts with
+`mapping.core.transforms.convert`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from connectors.types import FieldInfo, FieldType, Vendor
-from mapping.compat import conversion
+from mapping.core.compat import conversion
 
 OPPORTUNITY_MAX_FIELDS = 20  # S-3.9
 OBJECT_FIELD_ID_PREFIX = "d365-"

@@ -2,11 +2,11 @@
 
 Dynamics leads and contacts both become ActiveCampaign contacts; Dynamics accounts become AC
 accounts. Opportunities are separate: one way, Dynamics → AC custom-object records
-(`mapping.opportunity`), with no standard mappings.
+(`mapping.core.opportunity`), with no standard mappings.
 
 Two kinds of standard mapping:
 - value pairs (e-mail, names, phone, job title, website, account name): compatible both ways
-  in `mapping.compat`, converted by `mapping.transforms`;
+  in `mapping.core.compat`, converted by `mapping.core.transforms`;
 - the **Account relationship** (`is_relationship`): which account a person belongs to. It is
   not a value copied across but a link the sync engine resolves record by record: on a
   contact, the AC account the contact is linked to (`/accountContacts`) ↔ the contact's parent
@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connectors.types import FieldType
-from mapping.directions import Direction
+from mapping.core.directions import Direction
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ ENTITIES: dict[str, Entity] = {
     "lead": Entity("lead", "Leads", "Lead", "contact", _ALL_DIRECTIONS),
     "contact": Entity("contact", "Contacts", "Contact", "contact", _ALL_DIRECTIONS),
     "account": Entity("account", "Accounts", "Account", "account", _ALL_DIRECTIONS),
-    # One way only (S-3.7); configured apart from the three above (mapping.opportunity).
+    # One way only (S-3.7); configured apart from the three above (mapping.core.opportunity).
     "opportunity": Entity(
         "opportunity", "Opportunities", "Opportunity", "custom object", (Direction.PUSH,)
     ),

@@ -9,8 +9,8 @@ import pytest
 
 from connectors.errors import ErrorKind
 from connectors.types import FieldType
-from mapping import compat
-from mapping.transforms import (
+from mapping.core import compat
+from mapping.core.transforms import (
     FALSE,
     TRUE,
     TransformError,

@@ -7,7 +7,7 @@ Canonical values, what connectors decode vendor wire formats into (`None` = empt
     DATE → datetime.date;  DATETIME → aware datetime.datetime (any offset; returned in UTC)
     MULTI_CHOICE → tuple[str, ...] of option values (returned sorted, without duplicates)
 
-What each pair does is the rule in `mapping.compat`; a value map pairs option values
+What each pair does is the rule in `mapping.core.compat`; a value map pairs option values
 (`{source value: target value}`; a BOOLEAN side uses the values TRUE and FALSE below).
 
 Three kinds of failure, on purpose:
@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from connectors.errors import ErrorKind
 from connectors.types import ChoiceOption, FieldInfo, FieldType, Vendor
-from mapping.compat import Conversion, ConversionKind, conversion
+from mapping.core.compat import Conversion, ConversionKind, conversion
 
 # The option values standing for a BOOLEAN field in a value map (and in FieldInfo.options,
 # where the Dynamics connector gives the org's own labels: "Allow" / "Do Not Allow").

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from connectors.types import FieldType
-from mapping.compat import conversion
-from mapping.opportunity import (
+from mapping.core.compat import conversion
+from mapping.core.opportunity import (
     AC_OBJECT_FIELD_TYPES,
     OPPORTUNITY_MAX_FIELDS,
     ac_object_field_types_for,

@@ -7,16 +7,16 @@ from itertools import product
 import pytest
 
 from connectors.types import FieldType
-from mapping import compat
-from mapping.compat import (
+from mapping.core import compat
+from mapping.core.compat import (
     ConversionKind,
     compatibility_rows,
     compatible_targets,
     conversion,
     pair_directions,
 )
-from mapping.directions import Direction
-from mapping.transforms import _CONVERTERS
+from mapping.core.directions import Direction
+from mapping.core.transforms import _CONVERTERS
 from tests.mapping.fields import ac, dv
 
 T = FieldType

@@ -1,4 +1,4 @@
-"""mapping/ is pure: importing it pulls in no Django, no HTTP client, no ORM."""
+"""mapping.core is pure: importing it pulls in no Django, no HTTP client, no ORM."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 
 def test_it_imports_without_django_or_http():
     script = (
-        "import sys, mapping, mapping.compat, mapping.transforms, mapping.criteria, "
-        "mapping.standard, mapping.opportunity, mapping.directions\n"
+        "import sys, mapping.core, mapping.core.compat, mapping.core.transforms, "
+        "mapping.core.criteria, mapping.core.standard, mapping.core.opportunity, "
+        "mapping.core.directions\n"
         "bad = sorted(m for m in sys.modules "
         "if m.split('.')[0] in ('django', 'requests', 'msal', 'urllib3', 'celery', 'redis'))\n"
         "print(','.join(bad))\n"
@@ -21,13 +22,13 @@ def test_it_imports_without_django_or_http():
         text=True,
         check=True,
         timeout=60,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],
     )
     assert result.stdout.strip() == ""
 
 
 def test_it_reexports_the_public_api():
-    import mapping
+    import mapping.core as mapping
 
     for name in mapping.__all__:
         assert getattr(mapping, name) is not None, name

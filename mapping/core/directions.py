@@ -57,7 +57,7 @@ def field_direction_choices(entity: Direction, supported: frozenset[Direction]) 
 
     Field-level direction can be chosen only inside a bidirectional entity (S-3.3); otherwise the
     field follows its entity. `supported` is what the field pair allows
-    (`mapping.compat.pair_directions`). An empty list means the pair cannot be mapped here.
+    (`mapping.core.compat.pair_directions`). An empty list means the pair cannot be mapped here.
     """
     if entity is not Direction.BIDIRECTIONAL:
         return [entity] if entity in supported else []

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from connectors.types import FieldType
-from mapping.compat import conversion
-from mapping.directions import Direction
-from mapping.standard import (
+from mapping.core.compat import conversion
+from mapping.core.directions import Direction
+from mapping.core.standard import (
     ENTITIES,
     SYNCED_ENTITIES,
     StandardMapping,

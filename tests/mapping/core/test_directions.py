@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mapping.directions import Direction, effective_direction, field_direction_choices
+from mapping.core.directions import Direction, effective_direction, field_direction_choices
 
 B, PUSH, PULL = Direction.BIDIRECTIONAL, Direction.PUSH, Direction.PULL
 
