@@ -21,7 +21,7 @@ from integrations.services import audit_record
 from sync.models import SyncSettings
 
 from .core.standard import SYNCED_ENTITIES
-from .models import MetadataSnapshot, OpportunitySync
+from .models import EntitySync, MetadataSnapshot, OpportunitySync
 from .selectors import AC_ENTITY, Metadata, entity_syncs, metadata_cached, opportunity_sync
 from .services import (
     CriterionInput,
@@ -72,6 +72,8 @@ def configuration_export(*, integration: Integration) -> dict:
             "enabled": data.enabled,
             "direction": data.direction,
             "selection": data.selection,
+            "conflict_rule": data.conflict_rule,
+            "deletion_policy": data.deletion_policy,
             "criteria": [
                 {"field": c.field_key, "operator": c.operator, "value": c.value}
                 for c in data.criteria
@@ -145,6 +147,7 @@ def _mapping_out(mapping: MappingInput) -> dict:
         out["direction"] = mapping.direction
     if mapping.value_map:
         out["value_map"] = mapping.value_map
+    out["clear_when_blank"] = mapping.clear_when_blank
     return out
 
 
@@ -254,13 +257,37 @@ def configuration_plan(document: object, *, integration: Integration | None) -> 
         if not raw:
             r.problem(path, "is missing")
             continue
-        r.unknown_keys(raw, {"enabled", "direction", "selection", "criteria", "mappings"}, path)
+        r.unknown_keys(
+            raw,
+            {
+                "enabled",
+                "direction",
+                "selection",
+                "conflict_rule",
+                "deletion_policy",
+                "criteria",
+                "mappings",
+            },
+            path,
+        )
         data = EntityInput(
             entity=entity,
             enabled=r.flag(raw.get("enabled"), f"{path}.enabled", default=True),
             direction=r.text(raw.get("direction"), f"{path}.direction"),
             selection=r.text(
                 raw.get("selection"), f"{path}.selection", required=False, default="all"
+            ),
+            conflict_rule=r.text(
+                raw.get("conflict_rule"),
+                f"{path}.conflict_rule",
+                required=False,
+                default=EntitySync.ConflictRule.NEWEST.value,
+            ),
+            deletion_policy=r.text(
+                raw.get("deletion_policy"),
+                f"{path}.deletion_policy",
+                required=False,
+                default=EntitySync.DeletionPolicy.TAG.value,
             ),
         )
         for index, item in enumerate(r.items(raw.get("criteria"), f"{path}.criteria")):
@@ -284,7 +311,15 @@ def configuration_plan(document: object, *, integration: Integration | None) -> 
             item = r.mapping(item, item_path)
             r.unknown_keys(
                 item,
-                {"activecampaign", "dynamics", "standard", "enabled", "direction", "value_map"},
+                {
+                    "activecampaign",
+                    "dynamics",
+                    "standard",
+                    "enabled",
+                    "direction",
+                    "value_map",
+                    "clear_when_blank",
+                },
                 item_path,
             )
             value_map = r.mapping(item.get("value_map"), f"{item_path}.value_map")
@@ -294,6 +329,11 @@ def configuration_plan(document: object, *, integration: Integration | None) -> 
                     dynamics_key=r.text(item.get("dynamics"), f"{item_path}.dynamics"),
                     standard=r.flag(item.get("standard"), f"{item_path}.standard", default=False),
                     enabled=r.flag(item.get("enabled"), f"{item_path}.enabled", default=True),
+                    clear_when_blank=r.flag(
+                        item.get("clear_when_blank"),
+                        f"{item_path}.clear_when_blank",
+                        default=False,
+                    ),
                     direction=r.text(
                         item.get("direction"), f"{item_path}.direction", required=False
                     ),

@@ -55,6 +55,7 @@ def entity_input_from_post(entity: str, post: QueryDict) -> EntityInput:
                 enabled=_checked(row.get("enabled")),
                 direction=row.get("direction", ""),
                 value_map=value_map,
+                clear_when_blank=_checked(row.get("clear_when_blank")),
             )
         )
     return EntityInput(
@@ -62,6 +63,8 @@ def entity_input_from_post(entity: str, post: QueryDict) -> EntityInput:
         enabled=_checked(post.get("enabled")),
         direction=post.get("direction", ""),
         selection=post.get("selection", ""),
+        conflict_rule=post.get("conflict_rule", ""),
+        deletion_policy=post.get("deletion_policy", ""),
         criteria=criteria,
         mappings=mappings,
     )

@@ -14,12 +14,14 @@ from .core.directions import Direction, field_direction_choices
 from .core.opportunity import OPPORTUNITY_MAX_FIELDS, ac_object_field_types_for
 from .core.standard import ENTITIES, standard_mapping
 from .core.transforms import FALSE, TRUE, default_value_map
+from .models import EntitySync
 from .selectors import Metadata
 from .services import (
     OPPORTUNITY_STANDARD_FIELDS,
     EntityInput,
     OpportunityInput,
     Problem,
+    is_match_key,
 )
 
 
@@ -72,6 +74,8 @@ class MappingRow:
     direction_choices: list[Direction]
     value_maps: list[ValueMapRow]
     errors: list[str]
+    clear_when_blank: bool = False
+    match_key: bool = False  # Email / an account's name: a blank never clears it
 
     @property
     def vanished(self) -> str:
@@ -111,13 +115,42 @@ class EntityPage:
         return self.data.direction == Direction.BIDIRECTIONAL.value
 
     @property
+    def label_singular(self) -> str:
+        return ENTITIES[self.entity].label_singular
+
+    @property
+    def pushes(self) -> bool:
+        """Dynamics 365 records flow to ActiveCampaign (a deletion there has a policy)."""
+        return self.data.direction in (Direction.BIDIRECTIONAL.value, Direction.PUSH.value)
+
+    @property
     def directions(self) -> list[Direction]:
         return list(ENTITIES[self.entity].directions)
+
+    @property
+    def conflict_rules(self) -> list[tuple[str, str]]:
+        return list(EntitySync.ConflictRule.choices)
+
+    @property
+    def deletion_policies(self) -> list[tuple[str, str]]:
+        return list(EntitySync.DeletionPolicy.choices)
 
     @property
     def next_index(self) -> int:
         rows = self.criteria + self.standard_rows + self.custom_rows
         return max((row.index for row in rows), default=-1) + 1
+
+
+# Problems about the entity as a whole, shown above the form rather than next to a row.
+_ENTITY_LEVEL_PATHS = (
+    "",
+    "mappings",
+    "criteria",
+    "direction",
+    "selection",
+    "conflict_rule",
+    "deletion_policy",
+)
 
 
 def errors_by_path(problems: list[Problem]) -> dict[str, list[str]]:
@@ -158,6 +191,7 @@ def mapping_row(
     field_direction: str,
     value_map: dict,
     metadata: Metadata,
+    clear_when_blank: bool = False,
     errors=(),
 ) -> MappingRow:
     ac_fields = metadata.ac_fields_for(entity)
@@ -212,6 +246,8 @@ def mapping_row(
         direction_choices=choices,
         value_maps=value_maps,
         errors=list(errors),
+        clear_when_blank=clear_when_blank,
+        match_key=bool(pair and is_match_key(pair)),
     )
 
 
@@ -334,6 +370,7 @@ def entity_page(
             field_direction=m.direction,
             value_map=m.value_map,
             metadata=metadata,
+            clear_when_blank=m.clear_when_blank,
             errors=_row_errors(local, f"mappings.{i}"),
         )
         for i, m in enumerate(data.mappings)
@@ -348,7 +385,7 @@ def entity_page(
     general = [
         message
         for path, messages in local.items()
-        if path in ("", "mappings", "criteria", "direction", "selection")
+        if path in _ENTITY_LEVEL_PATHS
         for message in messages
     ] + errors.get(entity, [])
     return EntityPage(

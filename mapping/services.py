@@ -26,7 +26,13 @@ from .core.opportunity import (
     ac_object_field_types_for,
     object_field_id,
 )
-from .core.standard import ENTITIES, SYNCED_ENTITIES, standard_mapping, standard_mappings
+from .core.standard import (
+    ENTITIES,
+    SYNCED_ENTITIES,
+    StandardMapping,
+    standard_mapping,
+    standard_mappings,
+)
 from .core.transforms import value_map_problems
 from .models import (
     EntitySync,
@@ -72,6 +78,7 @@ class MappingInput:
     direction: str = ""  # "" follows the entity; push/pull narrows (bidirectional entity only)
     # Choice pairs: {"push": {dynamics value: ac value}, "pull": {ac value: dynamics value}}
     value_map: dict = field(default_factory=dict)
+    clear_when_blank: bool = False  # a blank on one side clears the other (off: it never does)
 
 
 @dataclass
@@ -82,6 +89,8 @@ class EntityInput:
     selection: str = EntitySync.Selection.ALL.value
     criteria: list[CriterionInput] = field(default_factory=list)
     mappings: list[MappingInput] = field(default_factory=list)
+    conflict_rule: str = EntitySync.ConflictRule.NEWEST.value
+    deletion_policy: str = EntitySync.DeletionPolicy.TAG.value
 
 
 @dataclass
@@ -189,6 +198,10 @@ def entity_problems(
         problem("direction", f"{ENTITIES[entity].label} cannot sync {direction.label}.")
     if data.selection not in EntitySync.Selection.values:
         problem("selection", f"Unknown record selection {data.selection!r}.")
+    if data.conflict_rule not in EntitySync.ConflictRule.values:
+        problem("conflict_rule", f"Unknown conflict rule {data.conflict_rule!r}.")
+    if data.deletion_policy not in EntitySync.DeletionPolicy.values:
+        problem("deletion_policy", f"Unknown deletion policy {data.deletion_policy!r}.")
 
     ac_fields = metadata.ac_fields_for(entity)
     dv_fields = metadata.dynamics_fields_for(entity)
@@ -227,6 +240,11 @@ def entity_problems(
             seen_standard.add(mapping.ac_key)
             if pair.locked and not mapping.enabled:
                 problem(f"{path}.enabled", f"The {pair.name} mapping is always on.")
+            if mapping.clear_when_blank and is_match_key(pair):
+                problem(
+                    f"{path}.clear_when_blank",
+                    f"Records are matched by {pair.name.lower()}: a blank one never clears it.",
+                )
         elif mapping.ac_key in standard_by_ac and mapping.ac_key in enabled_standard:
             problem(
                 f"{path}.ac_key",
@@ -294,6 +312,11 @@ def entity_problems(
     return problems
 
 
+def is_match_key(pair: StandardMapping) -> bool:
+    """The locked value pairs (Email; an account's name) are how records are matched."""
+    return pair.locked and not pair.is_relationship
+
+
 def _unsupported(ac_field, dv_field, wanted, supported) -> str:
     if not supported:
         return (
@@ -316,6 +339,8 @@ def entity_write(integration: Integration, data: EntityInput) -> EntitySync:
             "enabled": data.enabled,
             "direction": data.direction,
             "selection": data.selection,
+            "conflict_rule": data.conflict_rule,
+            "deletion_policy": data.deletion_policy,
             "updated_at": timezone.now(),
         },
     )
@@ -344,6 +369,7 @@ def entity_write(integration: Integration, data: EntityInput) -> EntitySync:
                 enabled=m.enabled,
                 direction=m.direction,
                 value_map=m.value_map,
+                clear_when_blank=m.clear_when_blank,
             )
             for index, m in enumerate(data.mappings)
         ]
@@ -361,6 +387,8 @@ def entity_input_from_saved(entity_sync: EntitySync) -> EntityInput:
         enabled=entity_sync.enabled,
         direction=entity_sync.direction,
         selection=entity_sync.selection,
+        conflict_rule=entity_sync.conflict_rule,
+        deletion_policy=entity_sync.deletion_policy,
         criteria=[
             CriterionInput(c.field_key, c.operator, c.value) for c in entity_sync.criteria.all()
         ],
@@ -372,6 +400,7 @@ def entity_input_from_saved(entity_sync: EntitySync) -> EntityInput:
                 enabled=m.enabled,
                 direction=m.direction,
                 value_map=m.value_map or {},
+                clear_when_blank=m.clear_when_blank,
             )
             for m in entity_sync.field_mappings.all()
         ],
@@ -440,10 +469,13 @@ def _entity_changes(before: EntityInput | None, after: EntityInput) -> dict:
             "enabled": data.enabled,
             "direction": data.direction,
             "selection": data.selection,
+            "conflict_rule": data.conflict_rule,
+            "deletion_policy": data.deletion_policy,
             "criteria": "; ".join(f"{c.field_key} {c.operator} {c.value}" for c in data.criteria),
             "mappings": "; ".join(
                 f"{m.ac_key}↔{m.dynamics_key}{'' if m.enabled else ' (off)'}"
                 f"{f' [{m.direction}]' if m.direction else ''}"
+                f"{' (blank clears)' if m.clear_when_blank else ''}"
                 for m in data.mappings
             ),
         }

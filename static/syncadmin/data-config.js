@@ -21,6 +21,11 @@ const syncadminConfig = (() => {
       cell.hidden = !both;
       cell.querySelectorAll("select").forEach((select) => { select.disabled = !both; });
     });
+    // Settings that matter only for some directions (the conflict rule, the deletion policy)
+    // are hidden otherwise, but keep their value and are still posted.
+    form.querySelectorAll("[data-shown-for]").forEach((element) => {
+      element.hidden = !element.dataset.shownFor.split(" ").includes(direction());
+    });
   }
 
   form.addEventListener("click", (event) => {

@@ -191,3 +191,39 @@ def test_it_flags_a_mapping_whose_field_vanished(admin_client, integration):
 
     assert "The ActiveCampaign field &#x27;4&#x27; no longer exists." in html
     assert FieldMapping.objects.filter(entity_sync__entity="lead", ac_key="4").exists()
+
+
+def test_it_sets_the_conflict_rule_deletion_policy_and_blank_clearing(admin_client, integration):
+    page = admin_client.get(reverse("mapping:entity", args=["lead"]))
+    html = page.content.decode()
+    assert 'name="conflict_rule" id="conflict-rule-newest" value="newest" checked' in html
+    assert 'name="deletion_policy" id="deletion-policy-tag" value="tag" checked' in html
+    assert "Most recent change wins" in html and "Delete in ActiveCampaign" in html
+    data = form_of(page)
+    data["conflict_rule"], data["deletion_policy"] = ["activecampaign"], ["nothing"]
+    index = next(
+        k.split("-")[1] for k, v in data.items() if k.endswith("-ac_key") and v == ["lastName"]
+    )
+    data[f"mappings-{index}-clear_when_blank"] = ["on"]
+
+    response = admin_client.post(reverse("mapping:entity", args=["lead"]), data)
+
+    assert response.status_code == 302
+    row = EntitySync.objects.get(integration=integration, entity="lead")
+    assert (row.conflict_rule, row.deletion_policy) == ("activecampaign", "nothing")
+    assert FieldMapping.objects.get(entity_sync=row, ac_key="lastName").clear_when_blank
+    again = admin_client.get(reverse("mapping:entity", args=["lead"])).content.decode()
+    assert 'value="activecampaign" checked' in again
+    assert 'aria-label="A blank Last name clears the other side"' in again
+    assert 'aria-label="A blank Email clears the other side"' not in again  # the match key
+
+
+def test_it_refuses_an_unknown_conflict_rule_from_the_page(admin_client, integration):
+    data = form_of(admin_client.get(reverse("mapping:entity", args=["lead"])))
+    data["conflict_rule"] = ["coin toss"]
+
+    response = admin_client.post(reverse("mapping:entity", args=["lead"]), data)
+
+    assert response.status_code == 400
+    assert "Unknown conflict rule" in response.content.decode()
+    assert EntitySync.objects.get(integration=integration, entity="lead").conflict_rule == "newest"

@@ -392,3 +392,57 @@ def test_it_saves_nothing_when_activecampaign_refuses_the_schema(integration):
 
     assert "ActiveCampaign refused the credentials" in problems[0].message
     assert not OpportunitySync.objects.filter(integration=integration, enabled=True).exists()
+
+
+# -- conflict rule, deletion policy, blank handling (what the sync engine reads) ----------------
+def test_it_starts_with_newest_wins_tagging_and_blanks_that_never_clear(integration):
+    row = EntitySync.objects.get(integration=integration, entity="contact")
+
+    assert (row.conflict_rule, row.deletion_policy) == ("newest", "tag")
+    assert not row.field_mappings.filter(clear_when_blank=True).exists()
+
+
+def test_it_saves_the_conflict_rule_deletion_policy_and_blank_clearing(integration, admin_user):
+    data = saved(integration, "contact")
+    data.conflict_rule, data.deletion_policy = "dynamics", "delete"
+    next(m for m in data.mappings if m.ac_key == "phone").clear_when_blank = True
+
+    assert save(integration, data, admin_user) == []
+
+    row = EntitySync.objects.get(integration=integration, entity="contact")
+    assert (row.conflict_rule, row.deletion_policy) == ("dynamics", "delete")
+    assert list(
+        row.field_mappings.filter(clear_when_blank=True).values_list("ac_key", flat=True)
+    ) == ["phone"]
+    changes = AuditEntry.objects.get(action="data.entity").changes
+    assert changes["conflict_rule"] == {"old": "newest", "new": "dynamics"}
+    assert changes["deletion_policy"] == {"old": "tag", "new": "delete"}
+    assert "telephone1 (blank clears)" in changes["mappings"]["new"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "path"),
+    [
+        ("conflict_rule", "loudest", "lead.conflict_rule"),
+        ("deletion_policy", "shred", "lead.deletion_policy"),
+        ("conflict_rule", "", "lead.conflict_rule"),
+    ],
+)
+def test_it_refuses_an_unknown_conflict_rule_or_deletion_policy(integration, name, value, path):
+    data = saved(integration)
+    setattr(data, name, value)
+
+    assert path in paths(save(integration, data))
+    row = EntitySync.objects.get(integration=integration, entity="lead")
+    assert (row.conflict_rule, row.deletion_policy) == ("newest", "tag")
+
+
+@pytest.mark.parametrize(("entity", "ac_key"), [("lead", "email"), ("account", "name")])
+def test_a_blank_match_key_never_clears(integration, entity, ac_key):
+    data = saved(integration, entity)
+    next(m for m in data.mappings if m.ac_key == ac_key).clear_when_blank = True
+
+    problems = save(integration, data)
+
+    assert any("a blank one never clears it" in p.message for p in problems)
+    assert not FieldMapping.objects.filter(clear_when_blank=True).exists()

@@ -59,6 +59,9 @@ def configured():
         MappingInput("1", "leadsourcecode", value_map=LEAD_SOURCE_MAP),
     ]
     assert services.entity_config_save(integration=integration, data=lead, actor=None) == []
+    lead.conflict_rule, lead.deletion_policy = "activecampaign", "delete"
+    next(m for m in lead.mappings if m.ac_key == "lastName").clear_when_blank = True
+    assert services.entity_config_save(integration=integration, data=lead, actor=None) == []
     account = entity_input_from_saved(entity_syncs(integration=integration)["account"])
     account.enabled, account.direction = False, "push"
     assert services.entity_config_save(integration=integration, data=account, actor=None) == []
@@ -120,6 +123,13 @@ def test_it_round_trips_onto_a_fresh_database(configured, tmp_path, fmt):
     ]  # canonical order
     assert after["opportunities"]["schema"] == {"id": "schema-9", "slug": "d365-opportunity"}
     assert after["sync"] == {"enabled": False, "schedule_hours": 6}
+    lead = after["entities"]["lead"]
+    assert (lead["conflict_rule"], lead["deletion_policy"]) == ("activecampaign", "delete")
+    assert [m["activecampaign"] for m in lead["mappings"] if m["clear_when_blank"]] == [
+        "lastName"
+    ]
+    row = EntitySync.objects.get(integration__name="Default", entity="lead")
+    assert (row.conflict_rule, row.deletion_policy) == ("activecampaign", "delete")
 
 
 def test_it_exports_no_secret(configured):
