@@ -18,12 +18,10 @@ from django.db import transaction
 from connectors.types import Vendor, field_info_from_dict, field_info_to_dict
 from integrations.models import Integration
 from integrations.services import audit_record
-from sync.models import SyncSettings
-
-from .core.standard import SYNCED_ENTITIES
-from .models import EntitySync, MetadataSnapshot, OpportunitySync
-from .selectors import AC_ENTITY, Metadata, entity_syncs, metadata_cached, opportunity_sync
-from .services import (
+from mapping.core.standard import SYNCED_ENTITIES
+from mapping.models import EntitySync, MetadataSnapshot, OpportunitySync
+from mapping.selectors import AC_ENTITY, Metadata, entity_syncs, metadata_cached, opportunity_sync
+from mapping.services import (
     CriterionInput,
     EntityInput,
     MappingInput,
@@ -38,6 +36,7 @@ from .services import (
     opportunity_fields_write,
     opportunity_problems,
 )
+from sync.models import SyncSettings
 
 FORMAT_VERSION = 1
 _FIELD_NAMES = {

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.models import Integration
-from mapping.config_files import (
+from sync.config_files import (
     ConfigFileError,
     configuration_dumps,
     configuration_export,

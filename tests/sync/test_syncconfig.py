@@ -12,7 +12,6 @@ from django.core.management import CommandError, call_command
 from connectors.activecampaign.records import CustomObjectSchema
 from integrations.models import Integration
 from mapping import services
-from mapping.config_files import configuration_export
 from mapping.models import EntitySync, MetadataSnapshot
 from mapping.selectors import entity_syncs
 from mapping.services import (
@@ -22,6 +21,7 @@ from mapping.services import (
     OpportunityInput,
     entity_input_from_saved,
 )
+from sync.config_files import configuration_export
 from sync.models import SyncSettings
 from tests.fixtures.metadata import metadata_seed
 
@@ -125,9 +125,7 @@ def test_it_round_trips_onto_a_fresh_database(configured, tmp_path, fmt):
     assert after["sync"] == {"enabled": False, "schedule_hours": 6}
     lead = after["entities"]["lead"]
     assert (lead["conflict_rule"], lead["deletion_policy"]) == ("activecampaign", "delete")
-    assert [m["activecampaign"] for m in lead["mappings"] if m["clear_when_blank"]] == [
-        "lastName"
-    ]
+    assert [m["activecampaign"] for m in lead["mappings"] if m["clear_when_blank"]] == ["lastName"]
     row = EntitySync.objects.get(integration__name="Default", entity="lead")
     assert (row.conflict_rule, row.deletion_policy) == ("activecampaign", "delete")
 
