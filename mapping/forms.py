@@ -8,7 +8,7 @@ import re
 
 from django.http import QueryDict
 
-from .services import (
+from .inputs import (
     CriterionInput,
     EntityInput,
     MappingInput,

@@ -521,10 +521,8 @@ def _opportunity_write(integration: Integration, plan: ImportPlan) -> None:
     if plan.schema:
         opportunity.schema_id, opportunity.schema_slug = plan.schema["id"], plan.schema["slug"]
     opportunity.save()
-    opportunity_fields_write(
-        opportunity,
-        plan.opportunity.fields,
-        metadata=plan.metadata,
-        labels=[extra["label"] for extra in plan.opportunity_extra],
-        in_schema=[extra["in_schema"] and bool(plan.schema) for extra in plan.opportunity_extra],
-    )
+    rows = opportunity_fields_write(opportunity, plan.opportunity.fields, metadata=plan.metadata)
+    for row, extra in zip(rows, plan.opportunity_extra, strict=True):
+        row.label = extra["label"] or row.label
+        row.in_schema = extra["in_schema"] and bool(plan.schema)
+        row.save(update_fields=["label", "in_schema"])

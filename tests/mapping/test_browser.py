@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from connectors.activecampaign.records import CustomObjectSchema
 from integrations.models import Integration
-from mapping import services
 from mapping.models import EntitySync, FieldMapping, OpportunitySync, SelectionCriterion
+from mapping.services import opportunities
 from tests.fixtures.browser import htmx_swap
 from tests.fixtures.metadata import metadata_seed
 
@@ -157,7 +157,7 @@ def test_it_enables_opportunities_and_makes_custom_fields_permanent(
             fields=spec.fields,
         )
 
-    monkeypatch.setattr(services, "_schema_writer", lambda integration: writer)
+    monkeypatch.setattr(opportunities, "_schema_writer", lambda integration: writer)
     page = admin_page
     page.goto("/data/opportunity/")
 
