@@ -108,8 +108,8 @@ def metadata_refresh(*, integration: Integration) -> Metadata:
     ac = ActiveCampaignClient(integration.activecampaign_config())
     dv = DynamicsClient(integration.dynamics_config())
     fetched = {
-        (Vendor.ACTIVECAMPAIGN.value, "contact"): ac.contact_fields(),
-        (Vendor.ACTIVECAMPAIGN.value, "account"): ac.account_fields(),
+        (Vendor.ACTIVECAMPAIGN.value, "contact"): ac.fields("contact"),
+        (Vendor.ACTIVECAMPAIGN.value, "account"): ac.fields("account"),
     }
     for table in (*SYNCED_ENTITIES, "opportunity"):
         fetched[(Vendor.DYNAMICS.value, table)] = dv.fields(table)
@@ -648,7 +648,7 @@ def _opportunity_summary(opportunity: OpportunitySync) -> dict:
 def _schema_writer(integration: Integration):
     from connectors.activecampaign.client import ActiveCampaignClient
 
-    return ActiveCampaignClient(integration.activecampaign_config()).custom_object_schema_ensure
+    return ActiveCampaignClient(integration.activecampaign_config()).custom_objects.ensure_schema
 
 
 def _schema_spec(rows: list[OpportunityField], metadata: Metadata):
