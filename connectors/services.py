@@ -89,8 +89,11 @@ def connection_check(
     dynamics: DynamicsConfig,
     http_settings: HttpSettings | None = None,
 ) -> ConnectionCheck:
-    """Check both sides at once (each waits on the network, not on the other)."""
-    http_settings = http_settings or HttpSettings.from_settings()
+    """Check both sides at once (each waits on the network, not on the other).
+
+    Without `http_settings`, each client takes its own from the settings (connectors.local_tls:
+    a local CA bundle only for a side whose every endpoint is on this machine).
+    """
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="connection-check") as pool:
         ac = pool.submit(activecampaign_check, activecampaign, http_settings=http_settings)
         dv = pool.submit(dynamics_check, dynamics, http_settings=http_settings)

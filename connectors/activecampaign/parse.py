@@ -27,7 +27,9 @@ from .records import (
     CustomObjectRelationship,
     CustomObjectSchema,
     FieldValue,
-    Message,
+    ListMembership,
+    ListStatus,
+    MailingList,
     RecordFieldValue,
     Tag,
     Webhook,
@@ -86,6 +88,7 @@ def contact(
     *,
     field_types: Mapping[str, str] | None = None,
     tz: tzinfo = UTC,
+    field_values_loaded: bool = False,
 ) -> Contact:
     types = field_types or {}
     parsed_values = [field_value(value, types, tz) for value in values]
@@ -105,6 +108,7 @@ def contact(
         created_at=created,
         updated_at=updated,
         field_values=tuple(sorted((v for v in parsed_values if v), key=lambda v: v.field_id)),
+        field_values_loaded=field_values_loaded,
     )
 
 
@@ -178,6 +182,25 @@ def contact_tag(item: Mapping, tz: tzinfo = UTC) -> ContactTag:
         contact_id=as_id(item.get("contact")) or "",
         tag_id=as_id(item.get("tag")) or "",
         created_at=parse_timestamp(item.get("cdate"), default_tz=tz),
+    )
+
+
+def mailing_list(item: Mapping) -> MailingList:
+    return MailingList(
+        id=as_id(item.get("id")) or "",
+        name=_text(item.get("name")),
+        string_id=_text(item.get("stringid")),
+    )
+
+
+def list_membership(item: Mapping, tz: tzinfo = UTC) -> ListMembership:
+    code = as_int(item.get("status"), default=-1)
+    return ListMembership(
+        id=as_id(item.get("id")) or "",
+        contact_id=as_id(item.get("contact")) or "",
+        list_id=as_id(item.get("list")) or "",
+        status=ListStatus(code) if code in ListStatus._value2member_map_ else None,
+        updated_at=parse_timestamp(item.get("udate"), default_tz=tz),
     )
 
 
@@ -352,17 +375,6 @@ def campaign(item: Mapping, tz: tzinfo = UTC) -> Campaign:
         unique_opens=as_int(item.get("uniqueopens")),
         link_clicks=as_int(item.get("linkclicks")),
         unique_link_clicks=as_int(item.get("uniquelinkclicks")),
-    )
-
-
-def message(item: Mapping, campaign_id: str | None = None) -> Message:
-    return Message(
-        id=as_id(item.get("id")) or "",
-        subject=_text(item.get("subject")),
-        name=_text(item.get("name")),
-        from_name=_text(item.get("fromname")),
-        from_email=_text(item.get("fromemail")),
-        campaign_id=campaign_id,
     )
 
 

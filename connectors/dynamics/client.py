@@ -36,6 +36,7 @@ from connectors.errors import (
     UnreachableError,
 )
 from connectors.http import HttpSettings, RetryPolicy, VendorHttp
+from connectors.local_tls import http_settings_for
 from connectors.ratelimit import Rate, Store, Throttle
 from connectors.types import FieldInfo
 
@@ -132,15 +133,6 @@ STANDARD_BINDS: Mapping[str, Mapping[tuple[str, str], str]] = MappingProxyType(
 )
 
 
-def _default_http_settings() -> HttpSettings:
-    from django.core.exceptions import ImproperlyConfigured
-
-    try:
-        return HttpSettings.from_settings()
-    except ImproperlyConfigured:  # outside Django (a script): the defaults
-        return HttpSettings()
-
-
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
@@ -168,7 +160,8 @@ class DynamicsClient:
                 vendor=VENDOR,
                 reason=ConfigReason.OTHER,
             )
-        settings = http_settings or _default_http_settings()
+        # A local CA bundle is trusted only when every endpoint is on this machine.
+        settings = http_settings or http_settings_for([config.org_url, config.authority_host])
         self.config = config
         # Only scheme and host count: a pasted Web API endpoint (…/api/data/v9.2) works too.
         self.org_url = f"{parts.scheme}://{parts.netloc}"

@@ -1,4 +1,8 @@
-"""`manage.py connectors check`: validate both connections of an integration with real calls."""
+"""`manage.py connectors check`: validate both connections of an integration with real calls.
+
+It lives with the integrations (it reads them); the checks themselves are
+`connectors.services`, which take plain config and know no Django app.
+"""
 
 from __future__ import annotations
 
