@@ -6,9 +6,11 @@ import base64
 import os
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR, env
+from .base import DATABASES, INSTALLED_APPS, VAR_DIR, env
 
 DEBUG = False
+# The tests serve the vendor sandboxes (the `sandbox` extra, part of `.[dev]`).
+INSTALLED_APPS = [*INSTALLED_APPS, "sandbox"]
 SECRET_KEY = "test-only-secret-key-not-used-anywhere-else"  # noqa: S105
 FIELD_ENCRYPTION_KEY = [base64.urlsafe_b64encode(b"t" * 32).decode()]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -98,3 +98,20 @@ def test_it_prints_a_one_time_password_that_logs_in(running_app):
 
     # Logged in, and sent straight to choose a new password.
     assert response.url == f"{url}/password/change/"
+
+
+@pytest.mark.celery
+def test_it_runs_with_debug_off_and_still_serves_static_files(running_app):
+    url, _log, _var = running_app
+
+    missing = requests.get(f"{url}/no-such-page/", timeout=10)
+    login = requests.get(f"{url}/login/", timeout=10).text
+
+    # DEBUG off: the product's own 404 page, not Django's debug page listing the URL patterns.
+    assert missing.status_code == 404
+    assert "This page does not exist" in missing.text
+    assert "URLconf" not in missing.text
+    # Static files still served (WhiteNoise, hashed names from collectstatic).
+    stylesheet = re.search(r'href="(/static/bootstrap/css/bootstrap\.min\.[^"]*css)"', login)
+    assert stylesheet, login
+    assert requests.get(url + stylesheet.group(1), timeout=10).status_code == 200
