@@ -7,15 +7,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from . import health
+from .heartbeat import process_states
+
+
+def _may_see_health_details(request: HttpRequest) -> bool:
+    user = request.user
+    return user.is_authenticated and (user.is_superuser or user.has_perm("syncadmin.view_health"))
 
 
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    healthy, report = health.health_report()
+    healthy, report = health.health_report(detailed=_may_see_health_details(request))
     return JsonResponse(report, status=200 if healthy else 503)
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard.html", {"workers": health.workers_recent()})
+    return render(request, "dashboard.html", {"processes": process_states()})

@@ -214,10 +214,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, which also writes beat's heartbeat.
+CELERY_BEAT_SCHEDULER = "syncadmin.beat:HeartbeatScheduler"
 
-# How long /healthz waits for a worker to answer its health task.
-HEALTHZ_WORKER_TIMEOUT = env.float("HEALTHZ_WORKER_TIMEOUT", default=5.0)
+# The worker and beat write a heartbeat this often (seconds); /healthz and the dashboard call a
+# process stopped when its last heartbeat is older than SYNCADMIN_HEARTBEAT_STALE_AFTER.
+SYNCADMIN_HEARTBEAT_INTERVAL = env.float("SYNCADMIN_HEARTBEAT_INTERVAL", default=15.0)
+SYNCADMIN_HEARTBEAT_STALE_AFTER = env.float("SYNCADMIN_HEARTBEAT_STALE_AFTER", default=60.0)
 
 # Cache: Redis when configured (shared by every process), else the database.
 if REDIS_URL:

@@ -26,7 +26,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # A queue of this test run's own, shared with the worker processes the tests start, so that
 # another run (or a demo) on the same Redis never takes these tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default=f"test-{os.getpid()}")
-HEALTHZ_WORKER_TIMEOUT = 10.0
+# Worker processes started by the tests write their heartbeat every second.
+SYNCADMIN_HEARTBEAT_INTERVAL = env.float("SYNCADMIN_HEARTBEAT_INTERVAL", default=1.0)
 # WhiteNoise serves from STATIC_ROOT and warns when it does not exist; tests need no collectstatic.
 STATIC_ROOT = VAR_DIR / "test-static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
