@@ -6,13 +6,15 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from integrations.access import is_administrator_anywhere
+
 from . import health
 from .heartbeat import process_states
 
 
 def _may_see_health_details(request: HttpRequest) -> bool:
-    user = request.user
-    return user.is_authenticated and (user.is_superuser or user.has_perm("syncadmin.view_health"))
+    """Hosts and ages are for administrators (of any integration) and superusers."""
+    return is_administrator_anywhere(user=request.user)
 
 
 @require_GET

@@ -110,13 +110,13 @@ def test_it_names_no_hosts_or_versions_to_anonymous_callers(client):
 
 
 @pytest.mark.django_db
-def test_it_gives_administrators_the_details(client, admin_user, ac_user):
+def test_it_gives_administrators_the_details(client, ac_admin, ac_user):
     beat_now("worker", "celery@web-1")
     beat_now("beat", "beat@web-1", ago=5)
 
     client.force_login(ac_user)
     assert "checks" not in client.get(reverse("healthz")).json()
-    client.force_login(admin_user)
+    client.force_login(ac_admin)
     checks = client.get(reverse("healthz")).json()["checks"]
 
     assert checks["worker"]["hostname"] == "celery@web-1"

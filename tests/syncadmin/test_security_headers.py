@@ -122,7 +122,7 @@ def test_the_login_page_and_the_error_pages_are_strict_too(client, admin_user, m
     def broken(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(views.health, "workers_recent", broken)
+    monkeypatch.setattr(views, "process_states", broken)
     client.raise_request_exception = False
     error = client.get(reverse("dashboard"))
     assert error.status_code == 500
