@@ -67,9 +67,10 @@ def entity_access(*, user, integration: Integration | None) -> set[str]:
 def is_administrator_anywhere(*, user) -> bool:
     if not _active(user):
         return False
-    return user.is_superuser or Membership.objects.filter(
-        user=user, role=Role.ADMINISTRATOR.value
-    ).exists()
+    return (
+        user.is_superuser
+        or Membership.objects.filter(user=user, role=Role.ADMINISTRATOR.value).exists()
+    )
 
 
 def integrations_of_request(request: HttpRequest) -> list[Integration]:
