@@ -65,7 +65,8 @@ def integration_switch(request: HttpRequest) -> HttpResponse:
     # Only to an integration this user may see: another one is "not found", never revealed.
     picked = request.POST.get("integration", "")
     visible = integrations_visible(user=request.user)
-    integration = get_object_or_404(visible, pk=int(picked) if picked.isdigit() else None)
+    pk = int(picked) if picked.isdigit() and len(picked) < 19 else None  # fits a bigint
+    integration = get_object_or_404(visible, pk=pk)
     integration_current_set(request, integration)
     messages.info(request, f"Now working on {integration.name}.")
     return redirect(request.POST.get("next") or "dashboard")

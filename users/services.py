@@ -207,7 +207,7 @@ def user_add(*, candidate: Candidate, role: Role, entity_access: set[str], actor
     one_time_password = None
     if candidate.source == "local":
         user = None
-        if candidate.key.isdigit():
+        if candidate.key.isdigit() and len(candidate.key) < 19:  # fits a bigint
             user = (
                 local_candidates(integration=integration, actor=actor)
                 .filter(pk=int(candidate.key))

@@ -37,8 +37,8 @@ def _integration(request: HttpRequest):
 def _member(request: HttpRequest, pk: int):
     """A user with a role in the current integration; anyone else is "not found"."""
     integration = _integration(request)
-    if integration is None:
-        raise Http404("No integration")
+    if integration is None or pk >= 2**63:  # a bigger number than a primary key can be
+        raise Http404("No such user")
     return get_object_or_404(
         get_user_model().objects.filter(memberships__integration=integration), pk=pk
     )

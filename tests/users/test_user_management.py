@@ -244,3 +244,19 @@ def test_it_suggests_dynamics_system_users_too(sandboxes, connected_integration,
 
     assert note is None
     assert any(c.source == "dynamics" and c.key == someone.id for c in candidates)
+
+
+def test_outsized_ids_are_not_found_rather_than_an_error(client, admin_user):
+    client.force_login(admin_user)
+    huge = "9" * 30
+
+    role = client.post(f"/users/{huge}/role/", {"role": Role.USER.value})
+    switch = client.post(reverse("integrations:switch"), {"integration": huge})
+    add = client.post(
+        reverse("users:add"),
+        {"source": "local", "key": huge, "name": "X", "role": Role.USER.value},
+        follow=True,
+    )
+
+    assert role.status_code == 404 and switch.status_code == 404
+    assert "That user no longer exists." in add.content.decode()
