@@ -7,6 +7,7 @@ from django.utils import timezone
 from connectors.config import DEFAULT_AUTHORITY_HOST, ActiveCampaignConfig, DynamicsConfig
 
 from .crypto import EncryptedTextField
+from .roles import Role
 
 
 class Integration(models.Model):
@@ -114,3 +115,30 @@ class AuditEntry(models.Model):
             else:
                 rows.append((field, str(change)))
         return rows
+
+
+class Membership(models.Model):
+    """A user's role in one integration and the records they may see there (S-2).
+
+    Superusers need none: they hold every role in every integration. The checks are in
+    integrations/access.py.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=40, choices=[(role.value, role.value) for role in Role])
+    view_leads = models.BooleanField("May see leads", default=False)
+    view_contacts = models.BooleanField("May see contacts", default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "integration"], name="one_membership_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.integration}: {self.role}"

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from .decorators import administrators_only
+from .access import integration_current_set, integrations_visible
+from .decorators import administrators_only, superusers_only
 from .forms import ConnectionForm, IntegrationCreateForm
-from .models import Integration
-from .selectors import SESSION_KEY, audit_entries, integration_current
+from .selectors import audit_entries, integration_current
 from .services import integration_connect, integration_create
 
 CONNECTED_DIALOG = "connected_dialog"
@@ -47,24 +48,26 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@administrators_only
+@superusers_only
 def integration_add(request: HttpRequest) -> HttpResponse:
     form = IntegrationCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         integration = integration_create(name=form.cleaned_data["name"], actor=request.user)
-        request.session[SESSION_KEY] = integration.pk
-        request.__dict__.pop("_integration_current", None)
+        integration_current_set(request, integration)
         messages.success(request, f"Added {integration.name}. Connect it to both services below.")
         return redirect("integrations:settings")
     return render(request, "integrations/add.html", {"form": form})
 
 
-@administrators_only
+@login_required
 @require_POST
 def integration_switch(request: HttpRequest) -> HttpResponse:
-    integration = get_object_or_404(Integration, pk=request.POST.get("integration"))
-    request.session[SESSION_KEY] = integration.pk
-    request.__dict__.pop("_integration_current", None)
+    # Only to an integration this user may see: another one is "not found", never revealed.
+    picked = request.POST.get("integration", "")
+    visible = integrations_visible(user=request.user)
+    pk = int(picked) if picked.isdigit() and len(picked) < 19 else None  # fits a bigint
+    integration = get_object_or_404(visible, pk=pk)
+    integration_current_set(request, integration)
     messages.info(request, f"Now working on {integration.name}.")
     return redirect(request.POST.get("next") or "dashboard")
 
@@ -72,7 +75,8 @@ def integration_switch(request: HttpRequest) -> HttpResponse:
 @administrators_only
 def audit_log(request: HttpRequest) -> HttpResponse:
     integration = integration_current(request)
-    show_all = request.GET.get("all") == "1"
+    # Every integration's entries: for superusers only (they see every integration anyway).
+    show_all = request.GET.get("all") == "1" and request.user.is_superuser
     entries = audit_entries(integration=None if show_all else integration)
     return render(
         request,

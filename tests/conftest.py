@@ -61,15 +61,15 @@ def norole_user(db):
 
 @pytest.fixture
 def ac_user(db):
+    from integrations.roles import Role
     from tests.personas import make_user
-    from users.roles import Role
 
     return make_user("uma", role=Role.USER)
 
 
 @pytest.fixture
 def ac_admin(db):
+    from integrations.roles import Role
     from tests.personas import make_user
-    from users.roles import Role
 
     return make_user("adam", role=Role.ADMINISTRATOR)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 from .base import *  # noqa: F403
-from .base import VAR_DIR, env
+from .base import INSTALLED_APPS, VAR_DIR, env
 from .keys import local_secret
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Off unless the developer asks for it (DJANGO_DEBUG=true): a debug page shows settings and
+# request data to whoever triggers an error. Static files are served by WhiteNoise either way.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# The vendor sandboxes (`manage.py sandbox`, started by `make run`) when their packages are
+# installed: `pip install '.[sandbox]'` (part of `.[dev]`). Production never lists the app.
+if importlib.util.find_spec("waitress") and importlib.util.find_spec("werkzeug"):
+    INSTALLED_APPS = [*INSTALLED_APPS, "sandbox"]
 # Locally generated once and kept under ./var/, never a fixed default.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or local_secret(
     VAR_DIR / "secret_key", "django"
