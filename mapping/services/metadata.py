@@ -23,8 +23,8 @@ def metadata_fetch(*, integration: Integration) -> Fetched:
     ac = ActiveCampaignClient(integration.activecampaign_config())
     dv = DynamicsClient(integration.dynamics_config())
     fetched: Fetched = {
-        (Vendor.ACTIVECAMPAIGN.value, "contact"): ac.contact_fields(),
-        (Vendor.ACTIVECAMPAIGN.value, "account"): ac.account_fields(),
+        (Vendor.ACTIVECAMPAIGN.value, "contact"): ac.fields("contact"),
+        (Vendor.ACTIVECAMPAIGN.value, "account"): ac.fields("account"),
     }
     for table in (*SYNCED_ENTITIES, "opportunity"):
         fetched[(Vendor.DYNAMICS.value, table)] = dv.fields(table)

@@ -262,7 +262,7 @@ def _opportunity_summary(opportunity: OpportunitySync) -> dict:
 
 
 def _schema_writer(integration: Integration) -> SchemaWriter:
-    return ActiveCampaignClient(integration.activecampaign_config()).custom_object_schema_ensure
+    return ActiveCampaignClient(integration.activecampaign_config()).custom_objects.ensure_schema
 
 
 def _schema_spec(
