@@ -52,14 +52,19 @@ class ConnectorError(Exception):
         code: str | None = None,
         field: str | None = None,
         retry_after: float | None = None,
+        setting: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.vendor = vendor
         self.status = status
         self.code = code
-        self.field = field
+        self.field = field  # the record field a vendor refused
         self.retry_after = retry_after
+        # The connection setting at fault when the reason alone does not say which (an
+        # unreachable identity provider is the authority host, not the org URL): a
+        # connectors.config field name such as "authority_host".
+        self.setting = setting
 
     def __str__(self) -> str:
         status = f" (HTTP {self.status})" if self.status else ""
