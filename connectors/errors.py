@@ -164,3 +164,34 @@ def user_message(error: ConnectorError) -> str:
         where = f" (field {error.field})" if error.field else ""
         return f"{name} refused the record{where}: {error.message}"
     return f"{name} failed: {error.message}"
+
+
+# What a configuration reason says about which connection setting is wrong, per vendor (the
+# field names of connectors.config); an error's own `setting` wins.
+_REASON_SETTINGS = {
+    "activecampaign": {
+        ConfigReason.UNAUTHORIZED: "api_key",
+        ConfigReason.UNREACHABLE: "api_url",
+        ConfigReason.TLS: "api_url",
+        ConfigReason.NOT_AN_API: "api_url",
+    },
+    "dynamics": {
+        ConfigReason.UNAUTHORIZED: "client_secret",
+        ConfigReason.TENANT: "tenant_id",
+        ConfigReason.CLIENT: "client_id",
+        ConfigReason.RESOURCE: "org_url",
+        ConfigReason.UNREACHABLE: "org_url",
+        ConfigReason.TLS: "org_url",
+        ConfigReason.NOT_AN_API: "org_url",
+    },
+}
+
+
+def setting_at_fault(error: ConnectorError) -> str:
+    """The connection setting a person should look at for this error, or "" if none is."""
+    if error.setting:
+        return error.setting
+    reason = error.reason if isinstance(error, ConfigurationError) else None
+    if isinstance(error, UnreachableError):
+        reason = ConfigReason.UNREACHABLE
+    return _REASON_SETTINGS.get(error.vendor, {}).get(reason, "") if reason else ""
