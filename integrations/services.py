@@ -97,7 +97,12 @@ def integration_connect(*, integration: Integration, values: dict, actor) -> Con
     retype = secrets_to_retype(integration=integration, values=values)
     if retype:
         raise SecretRequired(retype)
-    moved = endpoint_changes(integration=integration, values=values)
+    # Endpoints that were set and now point elsewhere (a first connect moves nothing).
+    moved = [
+        f
+        for f in endpoint_changes(integration=integration, values=values)
+        if getattr(integration, f)
+    ]
     merged = {}
     for field in CONNECTION_FIELDS:
         value = values.get(field)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
 import socket
-import threading
 
 import pytest
 import requests
@@ -29,39 +27,6 @@ PUBLIC_V6 = "2606:4700:4700::1111"
 
 def classify(response: requests.Response) -> ConnectorError:
     return RecordError(f"HTTP {response.status_code}", vendor="test", status=response.status_code)
-
-
-class Recorder(http.server.BaseHTTPRequestHandler):
-    """Answers 200 (or what the server's `answer` says) and remembers every request."""
-
-    def do_GET(self):
-        self.server.seen.append((self.command, self.path, dict(self.headers)))
-        status, headers = self.server.answer
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    do_POST = do_GET
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def server():
-    """A plain HTTP server on 127.0.0.1 standing in for a host inside the network."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    httpd.seen = []
-    httpd.answer = (200, {})
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture
@@ -184,27 +149,27 @@ def test_it_allows_loopback_only_when_local_urls_are_allowed(address):
     "host",
     ["127.0.0.1", "127.1", "0x7f.0.0.1", "0177.0.0.1", "2130706433", "localhost", "localhost."],
 )
-def test_it_sends_nothing_to_a_loopback_host_however_it_is_spelled(server, host):
-    port = server.server_address[1]
+def test_it_sends_nothing_to_a_loopback_host_however_it_is_spelled(recorder, host):
+    port = recorder.port
 
     with pytest.raises(ConnectorError) as raised:
         _http(f"http://{host}:{port}/api/").request("GET", "me")
 
-    assert server.seen == []
+    assert recorder.seen == []
     # "localhost." may not resolve at all on a machine: then it is an unknown host.
     assert raised.value.message in (f"could not connect to {host}:{port}", f"unknown host {host}")
 
 
-def test_it_connects_to_loopback_when_local_urls_are_allowed(server):
-    port = server.server_address[1]
+def test_it_connects_to_loopback_when_local_urls_are_allowed(recorder):
+    port = recorder.port
 
     _http(f"http://127.0.0.1:{port}/api/", allow_local=True).request("GET", "me")
 
-    assert [path for _, path, _ in server.seen] == ["/api/me"]
+    assert [seen.path for seen in recorder.seen] == ["/api/me"]
 
 
-def test_it_refuses_a_name_that_resolves_to_an_internal_address(server, resolver, connects):
-    port = server.server_address[1]
+def test_it_refuses_a_name_that_resolves_to_an_internal_address(recorder, resolver, connects):
+    port = recorder.port
     resolver.add("metadata.example.com", ["169.254.169.254"])
     resolver.add("mixed.example.com", [PUBLIC_V4, "127.0.0.1"])
 
@@ -213,13 +178,13 @@ def test_it_refuses_a_name_that_resolves_to_an_internal_address(server, resolver
             _http(f"http://{name}:{port}/").request("GET", "x")
 
     assert connects == []  # refused before any socket was opened
-    assert server.seen == []
+    assert recorder.seen == []
 
 
-def test_it_connects_to_the_address_it_checked_not_a_second_answer(server, resolver, connects):
+def test_it_connects_to_the_address_it_checked_not_a_second_answer(recorder, resolver, connects):
     # DNS rebinding: the first answer is public, every later one is the internal server. The
     # guard resolves once and connects to what it checked, so the second answer is never used.
-    port = server.server_address[1]
+    port = recorder.port
     resolver.add("rebind.example.com", [PUBLIC_V4], ["127.0.0.1"])
 
     with pytest.raises(UnreachableError):
@@ -227,10 +192,10 @@ def test_it_connects_to_the_address_it_checked_not_a_second_answer(server, resol
 
     assert connects == [(PUBLIC_V4, port)]
     assert resolver.lookups == ["rebind.example.com"]
-    assert server.seen == []
+    assert recorder.seen == []
 
 
-def test_it_uses_the_same_words_for_a_closed_port_and_a_refused_address(server, resolver):
+def test_it_uses_the_same_words_for_a_closed_port_and_a_refused_address(recorder, resolver):
     resolver.add("inside.example.com", ["10.1.2.3"])
     with socket.socket() as probe:  # a port with nothing listening
         probe.bind(("127.0.0.1", 0))
@@ -255,27 +220,27 @@ def test_it_answers_a_host_label_over_63_characters_with_a_configuration_error()
     assert raised.value.reason == ConfigReason.UNREACHABLE
 
 
-def test_it_ignores_proxies_from_the_environment(server, monkeypatch, resolver, connects):
+def test_it_ignores_proxies_from_the_environment(recorder, monkeypatch, resolver, connects):
     # A proxy would be the address connected to, and the guard would check it, not the vendor.
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{recorder.port}")
     resolver.add("vendor.example.com", [PUBLIC_V4])
 
     with pytest.raises(UnreachableError):
         _http("http://vendor.example.com/", allow_local=True).request("GET", "x")
 
-    assert server.seen == []
+    assert recorder.seen == []
     assert connects == [(PUBLIC_V4, 80)]
 
 
 # -- redirects and links --------------------------------------------------------------------------
-def test_it_does_not_follow_a_redirect(server):
-    port = server.server_address[1]
-    server.answer = (302, {"Location": f"http://127.0.0.1:{port}/elsewhere"})
+def test_it_does_not_follow_a_redirect(recorder):
+    port = recorder.port
+    recorder.answer = (302, {"Location": f"http://127.0.0.1:{port}/elsewhere"})
 
     response = _http(f"http://127.0.0.1:{port}/", allow_local=True).request("GET", "x")
 
     assert response.status_code == 302
-    assert [path for _, path, _ in server.seen] == ["/x"]
+    assert [seen.path for seen in recorder.seen] == ["/x"]
 
 
 @pytest.mark.parametrize(
@@ -340,19 +305,19 @@ def test_it_stops_dataverse_paging_at_a_next_link_to_another_host():
 
 
 # -- MSAL's HTTP ----------------------------------------------------------------------------------
-def test_msal_calls_do_not_follow_redirects(server):
-    port = server.server_address[1]
-    server.answer = (307, {"Location": f"http://127.0.0.1:{port}/stolen"})
+def test_msal_calls_do_not_follow_redirects(recorder):
+    port = recorder.port
+    recorder.answer = (307, {"Location": f"http://127.0.0.1:{port}/stolen"})
     client = MsalHttpClient(HttpSettings(allow_local_urls=True))
 
     response = client.post(f"http://127.0.0.1:{port}/token", data={"client_secret": "s"})
 
     assert response.status_code == 307
-    assert [path for _, path, _ in server.seen] == ["/token"]
+    assert [seen.path for seen in recorder.seen] == ["/token"]
 
 
-def test_msal_calls_go_only_to_the_authority_host(server):
-    port = server.server_address[1]
+def test_msal_calls_go_only_to_the_authority_host(recorder):
+    port = recorder.port
     client = MsalHttpClient(
         HttpSettings(allow_local_urls=True), authority_host=f"https://localhost:{port}"
     )
@@ -360,7 +325,7 @@ def test_msal_calls_go_only_to_the_authority_host(server):
     with pytest.raises(requests.RequestException, match=r"refused a call to 127\.0\.0\.1"):
         client.post(f"https://127.0.0.1:{port}/tenant/oauth2/v2.0/token", data={"a": "b"})
 
-    assert server.seen == []
+    assert recorder.seen == []
 
 
 def test_msal_discovery_goes_through_the_guard(resolver, connects):
