@@ -11,12 +11,18 @@ def safe_next(request: HttpRequest, default: str, *args, **kwargs) -> HttpRespon
     """Redirect to the request's `next` (POST, else GET) when it is a URL of this site, else to
     `default` (a URL name or path, with its arguments).
 
-    A `next` naming another host or scheme (`https://elsewhere.example`, `//elsewhere`,
-    `javascript:`) is ignored: an open redirect would lend the site's name to a phishing link.
+    Only a path on this site counts: a `next` naming another host or scheme
+    (`https://elsewhere.example`, `//elsewhere`, `javascript:`), or holding blanks or control
+    characters, is ignored: an open redirect would lend the site's name to a phishing link.
     """
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        candidate.startswith("/")
+        and not any(ord(c) < 0x21 or ord(c) == 0x7F for c in candidate)
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
-        return redirect(candidate)
+        # A path, used as it is: never resolved as a view name.
+        return HttpResponseRedirect(candidate)
     return redirect(default, *args, **kwargs)

@@ -14,7 +14,6 @@ from django.urls import reverse
 from integrations import services
 from integrations.models import AuditEntry, Integration
 from integrations.services import SecretRequired, integration_connect
-from mapping.config_files import configuration_export
 from tests.integrations.conftest import FORM
 
 pytestmark = pytest.mark.django_db
@@ -192,7 +191,9 @@ def test_the_admin_cannot_move_an_endpoint(client, connected):
 
 
 def test_a_config_file_cannot_move_an_endpoint(connected, tmp_path):
-    document = configuration_export(integration=connected)
+    exported = tmp_path / "exported.yaml"
+    call_command("syncconfig", "export", "-o", str(exported), stdout=io.StringIO())
+    document = yaml.safe_load(exported.read_text())
     document.update(
         {"ac_api_url": "https://attacker.example.com", "dynamics_org_url": "https://x.example"}
     )

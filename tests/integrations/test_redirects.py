@@ -85,3 +85,16 @@ def test_logging_in_ignores_a_foreign_next(client, admin_user, password, next_ur
 
     assert response.status_code == 302
     assert response["Location"] == reverse("dashboard")
+
+
+@pytest.mark.parametrize("next_url", ["dashboard", "{{ 7*7 }}", "/settings/\r\nX: y", "/a b"])
+def test_a_next_that_is_not_a_path_falls_back(client, admin_user, next_url):
+    client.force_login(admin_user)
+    first = Integration.objects.get()
+
+    response = client.post(
+        reverse("integrations:switch"), {"integration": first.pk, "next": next_url}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard")
