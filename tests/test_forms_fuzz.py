@@ -326,13 +326,13 @@ def _fuzz_forms(client, product, *, mapping: bool, examples: int) -> list[str]:
 
 
 def test_no_input_makes_a_form_fail_or_change_anything_when_refused(client, product):
-    findings = _fuzz_forms(client, product, mapping=False, examples=250)
+    findings = _fuzz_forms(client, product, mapping=False, examples=200)
 
     assert findings == []
 
 
 def test_no_input_makes_a_data_configuration_form_fail(client, product):
-    findings = _fuzz_forms(client, product, mapping=True, examples=150)
+    findings = _fuzz_forms(client, product, mapping=True, examples=100)
 
     if findings:
         # Reported to the owner of the data configuration pages, not fixed from here: shown
