@@ -346,7 +346,7 @@ def test_no_query_parameter_makes_a_page_fail(client, product):
     keys = sorted(names)
 
     @settings(
-        max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        max_examples=100, deadline=None, database=None, suppress_health_check=list(HealthCheck)
     )
     @given(
         st.sampled_from(paths),
