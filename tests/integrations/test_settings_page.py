@@ -210,3 +210,17 @@ def test_it_opens_advanced_at_an_authority_host_error(client, admin_user, fake_c
     authority_input = re.search(r'<input[^>]*name="dynamics_authority_host"[^>]*>', html)
     assert "autofocus" in authority_input.group(0)
     assert "is-invalid" in authority_input.group(0)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://" + "a" * 64 + ".api-us1.com", "https://[::1", "https://acme.com:port"]
+)
+def test_a_malformed_host_is_a_field_error_not_a_server_error(client, admin_user, fake_check, url):
+    calls, _ = fake_check
+    client.force_login(admin_user)
+
+    response = client.post(reverse("integrations:settings"), {**FORM, "ac_api_url": url})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["ac_api_url"]
+    assert calls == []
