@@ -186,7 +186,9 @@ class _GuardedConnectionMixin:
                 raise AddressRefusedError(self, f"{self.host}: refused peer address")
             sys.audit("http.client.connect", self, self.host, self.port)
             return sock
-        raise NewConnectionError(self, f"Failed to establish a new connection: {last_error}")
+        raise NewConnectionError(
+            self, f"Failed to establish a new connection: {last_error}"
+        ) from last_error
 
 
 def _pool_classes(allow_local: bool) -> dict[str, type[HTTPConnectionPool]]:
@@ -209,6 +211,8 @@ _POOL_CLASSES = {False: _pool_classes(False), True: _pool_classes(True)}
 class GuardedAdapter(HTTPAdapter):
     """A transport adapter whose every connection goes through the address guard."""
 
+    __attrs__ = [*HTTPAdapter.__attrs__, "allow_local"]
+
     def __init__(self, *, allow_local: bool = False, **kwargs) -> None:
         self.allow_local = allow_local
         super().__init__(**kwargs)
@@ -220,10 +224,6 @@ class GuardedAdapter(HTTPAdapter):
     def proxy_manager_for(self, proxy, **proxy_kwargs):
         # Through a proxy the guard would check the proxy, not the vendor.
         raise requests.exceptions.InvalidProxyURL("proxies are not used for vendor requests")
-
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        self.poolmanager.pool_classes_by_scheme = _POOL_CLASSES[self.allow_local]
 
 
 def guarded_session(settings: HttpSettings) -> requests.Session:

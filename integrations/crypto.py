@@ -129,6 +129,12 @@ class EncryptedTextField(models.TextField):
 
 def secret_stored(instance: models.Model, attname: str) -> bool:
     """Does `instance` hold a secret in `attname`? Answered without decrypting it."""
-    if attname not in instance.__dict__:
-        instance.refresh_from_db(fields=[attname])
+    if attname not in instance.__dict__:  # a deferred field: read the token, not the secret
+        token = (
+            type(instance)
+            ._base_manager.filter(pk=instance.pk)
+            .values_list(attname, flat=True)
+            .first()
+        )
+        instance.__dict__[attname] = token or ""
     return bool(instance.__dict__[attname])

@@ -134,3 +134,12 @@ def test_a_page_that_needs_a_secret_says_what_to_fix(client, admin_user, stored,
     assert "Stored secrets cannot be read" in html
     assert "FIELD_ENCRYPTION_KEY" in html
     assert API_KEY not in html
+
+
+def test_it_tells_a_secret_is_stored_without_decrypting_a_deferred_field(stored, settings):
+    settings.FIELD_ENCRYPTION_KEY = [OTHER_KEY]
+
+    loaded = Integration.objects.defer("ac_api_key").get(pk=stored.pk)
+
+    assert loaded.has_secret("ac_api_key")
+    assert not Integration.objects.create(name="Empty").has_secret("ac_api_key")
