@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def error_mail(settings):
     """The error reports Django e-mails to ADMINS for a 500 (its default logging does), plus
     one with the HTML page of the report."""
-    settings.ADMINS = [("Ops", "ops@example.com")]
+    settings.ADMINS = ["ops@example.com"]
     handler = AdminEmailHandler(include_html=True)
     handler.setLevel(logging.ERROR)
     logger = logging.getLogger("django.request")
