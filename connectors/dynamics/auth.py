@@ -170,7 +170,7 @@ def _fingerprint(config: DynamicsConfig, settings: HttpSettings) -> str:
     # A different secret or TLS setting needs a different app; the secret itself is not kept
     # as a dict key, only a digest of it.
     parts = (config.client_secret, repr(settings.verify), repr(settings.connect_timeout))
-    material = "\0".join((*parts, repr(settings.read_timeout)))
+    material = "\0".join((*parts, repr(settings.read_timeout), repr(settings.allow_local_urls)))
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
