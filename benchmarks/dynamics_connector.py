@@ -97,7 +97,7 @@ def main() -> None:
     config = DynamicsConfig(base, "tenant", "client", "secret")
     client = DynamicsClient(
         config,
-        http_settings=HttpSettings(),
+        http_settings=HttpSettings(allow_local_urls=True),  # the local server below
         throttle_store=LocalStore(),
         token_provider=StaticToken(),
     )

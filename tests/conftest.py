@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.celery_worker",
     "tests.fixtures.sandboxes",
     "tests.fixtures.receiver",
+    "tests.fixtures.recorder",
 ]
 
 _skipped: list[str] = []

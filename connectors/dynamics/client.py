@@ -222,7 +222,7 @@ class DynamicsClient:
             # A sync retries a host that does not answer; a person checking the connection
             # is told to look at the URL (or the network) instead of "try again later".
             raise ConfigurationError(
-                exc.message, vendor=VENDOR, reason=ConfigReason.UNREACHABLE
+                exc.message, vendor=VENDOR, reason=ConfigReason.UNREACHABLE, setting=exc.setting
             ) from None
 
     def _check(self, tables: Sequence[str]) -> OrgInfo:

@@ -10,6 +10,9 @@ DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# Connectors never reach loopback addresses in production (the local sandboxes are for
+# development and tests); no environment variable widens this.
+SYNCADMIN_ALLOW_LOCAL_URLS = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

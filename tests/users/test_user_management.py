@@ -258,5 +258,5 @@ def test_outsized_ids_are_not_found_rather_than_an_error(client, admin_user):
         follow=True,
     )
 
-    assert role.status_code == 404 and switch.status_code == 404
+    assert role.status_code == 404 and switch.status_code == 302  # "does not exist" message
     assert "That user no longer exists." in add.content.decode()

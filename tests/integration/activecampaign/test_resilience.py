@@ -154,7 +154,9 @@ def test_it_doubles_nothing_when_answers_come_after_the_client_gave_up(
     A retried create then meets what the first try made; what the sandbox holds must still
     be one of each."""
     client = make_client(retry=RetryPolicy(attempts=8, backoff=0.05, backoff_max=1.0))
-    client.http.settings = HttpSettings(connect_timeout=2.0, read_timeout=TIMEOUT)
+    client.http.settings = HttpSettings(
+        connect_timeout=2.0, read_timeout=TIMEOUT, allow_local_urls=True
+    )
     schema = client.custom_objects.ensure_schema(SPEC)
     setup_requests = len(ac.log.entries())
     faults_url = f"{sandboxes.activecampaign.api_url}/_sandbox/faults"
