@@ -51,11 +51,12 @@ class Lists(Resource):
         return self._status(contact_id, list_id, ListStatus.UNSUBSCRIBED)
 
     def _status(self, contact_id: str, list_id: str, status: ListStatus) -> ListMembership:
+        # Strings, as the request schema types them (update-list-status-for-contact).
         payload = {
             "contactList": {
-                "list": int_id(list_id),
-                "contact": int_id(contact_id),
-                "status": int(status),
+                "list": str(int_id(list_id)),
+                "contact": str(int_id(contact_id)),
+                "status": str(int(status)),
             }
         }
         # Setting a status is idempotent: the same request leaves the same membership.

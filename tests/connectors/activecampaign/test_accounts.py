@@ -370,3 +370,12 @@ def test_it_reads_no_custom_field_data_without_custom_fields(rsps, client):
 
     assert client.accounts.get("1").field_values == ()
     assert len(rsps.calls) == 2
+
+
+def test_it_deletes_an_account_and_takes_a_404_as_done(rsps, client):
+    rsps.delete(BASE + "accounts/1", json={})
+    rsps.delete(BASE + "accounts/2", status=404, json={"message": "No Result found for Account"})
+
+    assert client.accounts.delete("1") is True
+    assert client.accounts.delete("2") is False
+    assert [call.request.method for call in rsps.calls] == ["DELETE", "DELETE"]
