@@ -29,9 +29,6 @@ CONTACT_STANDARD_KEYS = {
     "lastName": "last_name",
     "phone": "phone",
 }
-# contacts/{id}/fieldValues is not documented as paged; it is asked in pages anyway, and
-# these bound the loop should a server repeat itself instead of moving on.
-VALUE_PAGES = 20
 
 
 class Contacts(Resource):
@@ -197,22 +194,13 @@ class Contacts(Resource):
     def _values_of(self, item: Mapping) -> tuple[list[Mapping], bool]:
         """(contacts/{id}/fieldValues items, whether they are all of them)."""
         contact_id = as_id(item.get("id")) or ""
-        path = f"contacts/{seg(contact_id)}/fieldValues"
-        values: dict[str, Mapping] = {}
         try:
-            for _ in range(VALUE_PAGES):
-                body = self.api.get_mapping(path, {"limit": PAGE_LIMIT, "offset": len(values)})
-                items = [v for v in body.get("fieldValues") or () if isinstance(v, Mapping)]
-                before = len(values)
-                for value in items:
-                    values[as_id(value.get("id")) or str(len(values))] = value
-                if len(items) < PAGE_LIMIT or len(values) == before:
-                    break
-            else:
-                return list(values.values()), False
+            values, complete = self.api.sub_items(
+                f"contacts/{seg(contact_id)}/fieldValues", "fieldValues"
+            )
         except NotFoundError:
             return [], False  # deleted meanwhile: nothing is known about its values
-        return list(values.values()), _names_only(item, list(values.values()))
+        return values, complete and _names_only(item, values)
 
     def _warn_once(self, contact_id: str) -> None:
         if not self._warned:

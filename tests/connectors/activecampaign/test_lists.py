@@ -43,7 +43,7 @@ def test_it_reads_a_contacts_memberships(rsps, client):
             "contactLists": [
                 _membership("1", "1"),
                 _membership("2", "2", "8"),
-                _membership("3", 91),
+                _membership("3", 91, "9"),
             ]
         },
     )
