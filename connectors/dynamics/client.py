@@ -4,7 +4,8 @@ Every request goes through one VendorHttp (timeouts, throttle, retries, classifi
 are generators that hold one page at a time and stop after a bounded number of pages; writes
 go in `$batch`es of at most 1000 operations. Nothing returned is a raw vendor dict.
 
-Facts: /work/shared/reference/dataverse-api.md, which cites the Microsoft docs for each.
+Facts: the Dataverse Web API docs, https://learn.microsoft.com/power-apps/developer/data-platform/webapi/overview,
+cited where they matter.
 """
 
 from __future__ import annotations
@@ -96,9 +97,11 @@ LOOKUP_ANNOTATION = 'odata.include-annotations="Microsoft.Dynamics.CRM.lookuplog
 _LOOKUP_PROPERTY = re.compile(r"^_([A-Za-z0-9_]+)_value$")
 _LOOKUP_TABLE_SUFFIX = "@Microsoft.Dynamics.CRM.lookuplogicalname"
 
-# Navigation properties of the standard lookups of the synced tables, exact case
-# (reference §5.2, §7: [H] S30/S16/S36). Used without a metadata call; a table's metadata,
-# once read, is preferred (it also knows custom lookups).
+# Navigation properties of the standard lookups of the synced tables, exact case. Used without
+# a metadata call; a table's metadata, once read, is preferred (it also knows custom lookups).
+# https://learn.microsoft.com/power-apps/developer/data-platform/webapi/associate-disassociate-entities-using-web-api
+# https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/contact
+# https://learn.microsoft.com/troubleshoot/power-platform/power-apps/dataverse/web-api-client-errors
 STANDARD_BINDS: Mapping[str, Mapping[tuple[str, str], str]] = MappingProxyType(
     {
         "contact": {
@@ -384,7 +387,8 @@ class DynamicsClient:
         """Enabled, interactive (read-write access mode) people for the user picker.
 
         Application users live in systemusers too; they carry an applicationid, so they are
-        excluded by `applicationid eq null` (reference §11).
+        excluded by `applicationid eq null`
+        (https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/systemuser).
         """
         conditions = [
             odata.eq("isdisabled", False),

@@ -313,7 +313,7 @@ def test_it_reads_one_account(rsps, client):
     assert account.field_values[0].value == "501 - 1000"
 
 
-# GET accounts/{id} and the list answer carry no `fields` (SPEC retrieve-an-account,
+# GET accounts/{id} and the list answer carry no `fields` (the reference's retrieve-an-account,
 # list-all-accounts): found against the sandbox, whose answers follow those examples.
 BARE = {k: v for k, v in CONTOSO.items() if k != "fields"}
 DATA = {
