@@ -102,13 +102,17 @@ class LocalStore:
 # Redis keeps one sorted set per window; scores are Redis' own clock in microseconds, so that
 # every machine agrees on the order. Members are made unique with a counter. ARGV[1] is a
 # time to use instead of Redis' clock ('' in production): tests move time without sleeping.
-_ACQUIRE = """
+_NOW = """
 local function clock()
   if ARGV[1] ~= '' then return tonumber(ARGV[1]) end
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 local now = clock()
+"""
+_ACQUIRE = (
+    _NOW
+    + """
 local blocked = tonumber(redis.call('GET', KEYS[1] .. ':blocked') or '0')
 if blocked > now then return blocked - now end
 local wait = 0
@@ -133,13 +137,10 @@ for i = 1, n do
 end
 return 0
 """
-_PENALIZE = """
-local function clock()
-  if ARGV[1] ~= '' then return tonumber(ARGV[1]) end
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
-local now = clock()
+)
+_PENALIZE = (
+    _NOW
+    + """
 local untilv = now + tonumber(ARGV[2])
 local current = tonumber(redis.call('GET', KEYS[1] .. ':blocked') or '0')
 if untilv > current then
@@ -147,19 +148,17 @@ if untilv > current then
 end
 return 0
 """
-_LEASE = """
-local function clock()
-  if ARGV[1] ~= '' then return tonumber(ARGV[1]) end
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
-local now = clock()
+)
+_LEASE = (
+    _NOW
+    + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[4])
 redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[3]) / 1000) + 1000)
 return 1
 """
+)
 
 
 class RedisStore:
