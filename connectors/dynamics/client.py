@@ -80,9 +80,10 @@ from .records import (
 
 API_PATH = "/api/data/v9.2/"
 MAX_PAGE_SIZE = 5000  # Dataverse's own maximum for odata.maxpagesize
-# 1000 rows keep a page near a megabyte and well inside the read timeout; 6000 requests per
-# five minutes still allow a million rows a minute.
-DEFAULT_PAGE_SIZE = 1000
+# Reads ask for the largest page: every request counts against the 6000 per five minutes, and
+# a page of the synced tables' selected columns stays a few megabytes, well inside the read
+# timeout. (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/page-results)
+DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE
 # Microsoft suggests starting small ("~10 operations per batch and add parallelism"): big
 # batches run long (execution-time limit, read timeout) and a retry resends them whole.
 DEFAULT_BATCH_SIZE = 100
