@@ -182,7 +182,7 @@ class Contacts(Resource):
             values: Sequence[Mapping] = by_contact.get(contact_id, ())
             loaded = False
             if with_field_values:
-                loaded = isinstance(side_load, list) and _names_only(item, values)
+                loaded = isinstance(side_load, list) and _has_every_named_value(item, values)
                 if not loaded:
                     self._warn_once(contact_id)
                     values, loaded = self._values_of(item)
@@ -200,7 +200,7 @@ class Contacts(Resource):
             )
         except NotFoundError:
             return [], False  # deleted meanwhile: nothing is known about its values
-        return values, complete and _names_only(item, values)
+        return values, complete and _has_every_named_value(item, values)
 
     def _warn_once(self, contact_id: str) -> None:
         if not self._warned:
@@ -259,7 +259,7 @@ class Contacts(Resource):
         loaded = (
             isinstance(side_load, list)
             and isinstance(item.get("fieldValues"), list)
-            and _names_only(item, values)
+            and _has_every_named_value(item, values)
         )
         return parse.contact(
             item,
@@ -270,7 +270,7 @@ class Contacts(Resource):
         )
 
 
-def _names_only(item: Mapping, values: Sequence[Mapping]) -> bool:
+def _has_every_named_value(item: Mapping, values: Sequence[Mapping]) -> bool:
     """Whether every value id the contact names (its `fieldValues` id list) is in `values`.
 
     A contact answered with side-loads names its related ids inside itself
