@@ -10,6 +10,7 @@ https://developers.activecampaign.com/reference/rate-limits
 
 from __future__ import annotations
 
+import json as jsonlib
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -33,7 +34,7 @@ from connectors.ratelimit import Rate, Store, Throttle
 
 from .errors import VENDOR, classify, not_an_api, response_json
 from .paging import MAX_PAGES, PAGE_LIMIT, offset_pages
-from .values import timestamp_offset
+from .values import as_id, timestamp_offset
 
 ACCOUNT_RATE_LIMIT = 5  # requests per second, per AC account (all keys, all integrations)
 # The throttle counts a request when it is admitted; AC counts it when it arrives. Network
@@ -45,6 +46,8 @@ WINDOW_PADDING = 0.2
 
 # 403s a known-good key may meet before the request is given up as forbidden (see Api.send).
 FORBIDDEN_RETRIES = 2
+# A bound on the pages of one sub-resource (2,000 items: far beyond any contact's tags).
+SUB_PAGES = 20
 
 
 def account_throttle_key(api_url: str) -> str:
@@ -263,6 +266,28 @@ class Api:
             for item in page.get(collection) or ():
                 if isinstance(item, Mapping):
                     yield item
+
+    def sub_items(
+        self, path: str, collection: str, *, max_pages: int = SUB_PAGES
+    ) -> tuple[list[Mapping], bool]:
+        """Every item of a sub-resource (contacts/{id}/contactTags…): (items, complete).
+
+        The reference does not document these as paged; they are asked in pages of
+        PAGE_LIMIT all the same, so that a server paging them by default (20) cannot cut
+        them short, and items are kept once by id, so that a server ignoring `offset` ends the
+        loop instead of repeating itself. `complete` is False when the bound was reached.
+        """
+        items: dict[str, Mapping] = {}
+        for _ in range(max_pages):
+            body = self.get_mapping(path, {"limit": PAGE_LIMIT, "offset": len(items)})
+            page = [item for item in body.get(collection) or () if isinstance(item, Mapping)]
+            before = len(items)
+            for item in page:
+                key = as_id(item.get("id")) or jsonlib.dumps(item, sort_keys=True, default=str)
+                items.setdefault(key, item)
+            if len(page) < PAGE_LIMIT or len(items) == before:
+                return list(items.values()), True
+        return list(items.values()), False
 
     def learn_tz(self, *values: Any) -> tzinfo:
         """The account's offset from the first zoned timestamp given (else the last known)."""

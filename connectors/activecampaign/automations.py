@@ -77,9 +77,9 @@ class Automations(Resource):
 
     def for_contact(self, contact_id: str) -> list[ContactAutomation]:
         """The contact's enrolments, past and present."""
-        body = self.api.get_mapping(f"contacts/{seg(contact_id)}/contactAutomations")
+        items, _ = self.api.sub_items(
+            f"contacts/{seg(contact_id)}/contactAutomations", "contactAutomations"
+        )
         return [
-            parse.contact_automation(item, self.api.learn_tz(item.get("adddate")))
-            for item in body.get("contactAutomations") or ()
-            if isinstance(item, Mapping)
+            parse.contact_automation(item, self.api.learn_tz(item.get("adddate"))) for item in items
         ]

@@ -28,11 +28,11 @@ class Campaigns(Resource):
     def messages(self, campaign_id: str) -> list[Message]:
         """A campaign's messages (the `campaignMessages` link of every campaign; items carry
         `messageid` and `subject`, singer-io/tap-activecampaign schemas/campaign_messages.json)."""
-        body = self.api.get_mapping(f"campaigns/{seg(campaign_id)}/campaignMessages")
+        items, _ = self.api.sub_items(
+            f"campaigns/{seg(campaign_id)}/campaignMessages", "campaignMessages"
+        )
         messages = []
-        for item in body.get("campaignMessages") or ():
-            if not isinstance(item, Mapping):
-                continue
+        for item in items:
             message_id = as_id(item.get("messageid") or item.get("message"))
             if message_id is None:
                 continue

@@ -29,9 +29,6 @@ CONTACT_STANDARD_KEYS = {
     "lastName": "last_name",
     "phone": "phone",
 }
-# contacts/{id}/fieldValues is not documented as paged; it is asked in pages anyway, and
-# these bound the loop should a server repeat itself instead of moving on.
-VALUE_PAGES = 20
 
 
 class Contacts(Resource):
@@ -185,7 +182,7 @@ class Contacts(Resource):
             values: Sequence[Mapping] = by_contact.get(contact_id, ())
             loaded = False
             if with_field_values:
-                loaded = isinstance(side_load, list) and _names_only(item, values)
+                loaded = isinstance(side_load, list) and _has_every_named_value(item, values)
                 if not loaded:
                     self._warn_once(contact_id)
                     values, loaded = self._values_of(item)
@@ -197,22 +194,13 @@ class Contacts(Resource):
     def _values_of(self, item: Mapping) -> tuple[list[Mapping], bool]:
         """(contacts/{id}/fieldValues items, whether they are all of them)."""
         contact_id = as_id(item.get("id")) or ""
-        path = f"contacts/{seg(contact_id)}/fieldValues"
-        values: dict[str, Mapping] = {}
         try:
-            for _ in range(VALUE_PAGES):
-                body = self.api.get_mapping(path, {"limit": PAGE_LIMIT, "offset": len(values)})
-                items = [v for v in body.get("fieldValues") or () if isinstance(v, Mapping)]
-                before = len(values)
-                for value in items:
-                    values[as_id(value.get("id")) or str(len(values))] = value
-                if len(items) < PAGE_LIMIT or len(values) == before:
-                    break
-            else:
-                return list(values.values()), False
+            values, complete = self.api.sub_items(
+                f"contacts/{seg(contact_id)}/fieldValues", "fieldValues"
+            )
         except NotFoundError:
             return [], False  # deleted meanwhile: nothing is known about its values
-        return list(values.values()), _names_only(item, list(values.values()))
+        return values, complete and _has_every_named_value(item, values)
 
     def _warn_once(self, contact_id: str) -> None:
         if not self._warned:
@@ -271,7 +259,7 @@ class Contacts(Resource):
         loaded = (
             isinstance(side_load, list)
             and isinstance(item.get("fieldValues"), list)
-            and _names_only(item, values)
+            and _has_every_named_value(item, values)
         )
         return parse.contact(
             item,
@@ -282,7 +270,7 @@ class Contacts(Resource):
         )
 
 
-def _names_only(item: Mapping, values: Sequence[Mapping]) -> bool:
+def _has_every_named_value(item: Mapping, values: Sequence[Mapping]) -> bool:
     """Whether every value id the contact names (its `fieldValues` id list) is in `values`.
 
     A contact answered with side-loads names its related ids inside itself

@@ -6,7 +6,7 @@ https://developers.activecampaign.com/reference/update-list-status-for-contact
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from . import parse
 from .api import Resource, int_id, mapping, seg
@@ -22,12 +22,8 @@ class Lists(Resource):
 
     def for_contact(self, contact_id: str) -> list[ListMembership]:
         """The contact's memberships, whatever their status."""
-        body = self.api.get_mapping(f"contacts/{seg(contact_id)}/contactLists")
-        return [
-            parse.list_membership(item, self.api.learn_tz(item.get("udate")))
-            for item in body.get("contactLists") or ()
-            if isinstance(item, Mapping)
-        ]
+        items, _ = self.api.sub_items(f"contacts/{seg(contact_id)}/contactLists", "contactLists")
+        return [parse.list_membership(item, self.api.learn_tz(item.get("udate"))) for item in items]
 
     def subscribe(
         self, contact_id: str, list_id: str, *, resubscribe: bool = False
@@ -51,11 +47,12 @@ class Lists(Resource):
         return self._status(contact_id, list_id, ListStatus.UNSUBSCRIBED)
 
     def _status(self, contact_id: str, list_id: str, status: ListStatus) -> ListMembership:
+        # Strings, as the request schema types them (update-list-status-for-contact).
         payload = {
             "contactList": {
-                "list": int_id(list_id),
-                "contact": int_id(contact_id),
-                "status": int(status),
+                "list": str(int_id(list_id)),
+                "contact": str(int_id(contact_id)),
+                "status": str(int(status)),
             }
         }
         # Setting a status is idempotent: the same request leaves the same membership.

@@ -87,7 +87,7 @@ class Contact:
 class ContactChanges:
     """What to write on a contact: only the attributes given (not None, not "") are sent.
 
-    AC clears an attribute sent as an empty string (reference §2.4), so an empty value is not
+    AC clears an attribute sent as an empty string, so an empty value is not
     sent unless its key is in `clear`: "firstName", "lastName", "phone" or a custom field id.
     field_values: custom field id -> value (str, number, date, aware datetime, a sequence of
     option values for multi-value fields).
@@ -310,7 +310,7 @@ class CustomObjectRecord:
 class Automation:
     id: str
     name: str
-    status: str  # AC's code: "1" active, "2" inactive (see client.AUTOMATION_ACTIVE)
+    status: str  # AC's code: "1" active, "2" inactive (see parse.AUTOMATION_ACTIVE)
     active: bool
     entered: int = 0
     exited: int = 0

@@ -7,7 +7,6 @@ https://developers.activecampaign.com/reference/create-contact-tag
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 
 from connectors.errors import RecordError
 
@@ -71,12 +70,8 @@ class Tags(Resource):
 
     def for_contact(self, contact_id: str) -> list[ContactTag]:
         """The contact's tag associations (their ids are what removal takes)."""
-        body = self.api.get_mapping(f"contacts/{seg(contact_id)}/contactTags")
-        return [
-            parse.contact_tag(item, self.api.account_tz)
-            for item in body.get("contactTags") or ()
-            if isinstance(item, Mapping)
-        ]
+        items, _ = self.api.sub_items(f"contacts/{seg(contact_id)}/contactTags", "contactTags")
+        return [parse.contact_tag(item, self.api.account_tz) for item in items]
 
     def add(self, contact_id: str, tag: str | Tag) -> ContactTag:
         """Tag a contact, creating the tag if needed."""

@@ -4,7 +4,8 @@ Every request goes through one VendorHttp (timeouts, throttle, retries, classifi
 are generators that hold one page at a time and stop after a bounded number of pages; writes
 go in `$batch`es of at most 1000 operations. Nothing returned is a raw vendor dict.
 
-Facts: /work/shared/reference/dataverse-api.md, which cites the Microsoft docs for each.
+Facts: the Dataverse Web API docs, https://learn.microsoft.com/power-apps/developer/data-platform/webapi/overview,
+cited where they matter.
 """
 
 from __future__ import annotations
@@ -79,9 +80,10 @@ from .records import (
 
 API_PATH = "/api/data/v9.2/"
 MAX_PAGE_SIZE = 5000  # Dataverse's own maximum for odata.maxpagesize
-# 1000 rows keep a page near a megabyte and well inside the read timeout; 6000 requests per
-# five minutes still allow a million rows a minute.
-DEFAULT_PAGE_SIZE = 1000
+# Reads ask for the largest page: every request counts against the 6000 per five minutes, and
+# a page of the synced tables' selected columns stays a few megabytes, well inside the read
+# timeout. (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/page-results)
+DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE
 # Microsoft suggests starting small ("~10 operations per batch and add parallelism"): big
 # batches run long (execution-time limit, read timeout) and a retry resends them whole.
 DEFAULT_BATCH_SIZE = 100
@@ -96,9 +98,11 @@ LOOKUP_ANNOTATION = 'odata.include-annotations="Microsoft.Dynamics.CRM.lookuplog
 _LOOKUP_PROPERTY = re.compile(r"^_([A-Za-z0-9_]+)_value$")
 _LOOKUP_TABLE_SUFFIX = "@Microsoft.Dynamics.CRM.lookuplogicalname"
 
-# Navigation properties of the standard lookups of the synced tables, exact case
-# (reference §5.2, §7: [H] S30/S16/S36). Used without a metadata call; a table's metadata,
-# once read, is preferred (it also knows custom lookups).
+# Navigation properties of the standard lookups of the synced tables, exact case. Used without
+# a metadata call; a table's metadata, once read, is preferred (it also knows custom lookups).
+# https://learn.microsoft.com/power-apps/developer/data-platform/webapi/associate-disassociate-entities-using-web-api
+# https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/contact
+# https://learn.microsoft.com/troubleshoot/power-platform/power-apps/dataverse/web-api-client-errors
 STANDARD_BINDS: Mapping[str, Mapping[tuple[str, str], str]] = MappingProxyType(
     {
         "contact": {
@@ -384,7 +388,8 @@ class DynamicsClient:
         """Enabled, interactive (read-write access mode) people for the user picker.
 
         Application users live in systemusers too; they carry an applicationid, so they are
-        excluded by `applicationid eq null` (reference §11).
+        excluded by `applicationid eq null`
+        (https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/systemuser).
         """
         conditions = [
             odata.eq("isdisabled", False),

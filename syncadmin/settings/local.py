@@ -24,3 +24,8 @@ FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY", default=[]) or [
 ]
 # The sandboxes listen on plain-HTTP localhost ports.
 SYNCADMIN_ALLOW_LOCAL_URLS = env.bool("SYNCADMIN_ALLOW_LOCAL_URLS", default=True)
+# The CA bundle the sandboxes write (manage.py runapp and manage.py sandbox both put it here):
+# trusted only by a connector whose every endpoint is on this machine (connectors.local_tls).
+CONNECTOR_LOCAL_CA_BUNDLE = env.str(
+    "SYNCADMIN_LOCAL_CA_BUNDLE", default=str(VAR_DIR / "sandbox" / "tls" / "sandbox-ca-bundle.pem")
+)

@@ -68,9 +68,9 @@ class Command(BaseCommand):
             from sandbox.tls import certificate_ensure
 
             # The Dataverse sandbox's identity endpoint speaks TLS with its own certificate;
-            # the connectors trust it through this CA bundle (system CAs + that certificate).
-            certificate = certificate_ensure(sandbox_dir / "tls")
-            env.setdefault("SYNCADMIN_CA_BUNDLE", str(certificate.ca_bundle))
+            # the connectors trust it for loopback endpoints only, through the local settings'
+            # CONNECTOR_LOCAL_CA_BUNDLE (this file), in this process and any other one.
+            certificate_ensure(sandbox_dir / "tls")
             endpoints_file(sandbox_dir).unlink(missing_ok=True)
         stop = {"signal": None}
 

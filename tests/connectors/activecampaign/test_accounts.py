@@ -313,7 +313,7 @@ def test_it_reads_one_account(rsps, client):
     assert account.field_values[0].value == "501 - 1000"
 
 
-# GET accounts/{id} and the list answer carry no `fields` (SPEC retrieve-an-account,
+# GET accounts/{id} and the list answer carry no `fields` (the reference's retrieve-an-account,
 # list-all-accounts): found against the sandbox, whose answers follow those examples.
 BARE = {k: v for k, v in CONTOSO.items() if k != "fields"}
 DATA = {
@@ -370,3 +370,12 @@ def test_it_reads_no_custom_field_data_without_custom_fields(rsps, client):
 
     assert client.accounts.get("1").field_values == ()
     assert len(rsps.calls) == 2
+
+
+def test_it_deletes_an_account_and_takes_a_404_as_done(rsps, client):
+    rsps.delete(BASE + "accounts/1", json={})
+    rsps.delete(BASE + "accounts/2", status=404, json={"message": "No Result found for Account"})
+
+    assert client.accounts.delete("1") is True
+    assert client.accounts.delete("2") is False
+    assert [call.request.method for call in rsps.calls] == ["DELETE", "DELETE"]

@@ -72,7 +72,7 @@ def test_it_adds_a_contact_to_an_active_automation(rsps, client):
 
 
 def test_it_refuses_an_inactive_automation_clearly(rsps, client):
-    rsps.get(BASE + "automations/1", json=AUTOMATIONS)  # the SPEC's list-shaped answer
+    rsps.get(BASE + "automations/1", json=AUTOMATIONS)  # the reference's list-shaped example
 
     with pytest.raises(RecordError, match="not active") as caught:
         client.automations.add_contact("117", "1")

@@ -450,3 +450,178 @@ def test_it_reads_lazily_page_by_page(rsps, client):
 
     assert first.id == "1"
     assert len(rsps.calls) == 1  # nothing read ahead of the caller
+
+
+# -- field values not side-loaded --------------------------------------------------------------
+def test_it_reads_values_per_contact_when_a_page_comes_without_them(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    # The contact list does not promise include=fieldValues: this page ignored it.
+    rsps.get(
+        BASE + "contacts",
+        json={"contacts": [_contact(5), _contact(6)], "meta": {"total": "2"}},
+    )
+    rsps.get(
+        BASE + "contacts/5/fieldValues",
+        json={"fieldValues": [_value(5, "14", "2024-05-31", "31"), _value(5, "18", "Gold", "32")]},
+    )
+    rsps.get(BASE + "contacts/6/fieldValues", json={"fieldValues": []})
+
+    five, six = client.contacts.all()
+
+    assert five.field_values_loaded and six.field_values_loaded
+    assert five.field_value("14").value == date(2024, 5, 31)
+    assert five.field_value("18").value == "Gold"
+    assert six.field_values == ()  # read, and really blank
+    per_contact = [call for call in rsps.calls if path(call).endswith("/fieldValues")]
+    assert [path(call) for call in per_contact] == [
+        "/api/3/contacts/5/fieldValues",
+        "/api/3/contacts/6/fieldValues",
+    ]
+    assert query(per_contact[0]) == {"limit": ["100"], "offset": ["0"]}
+
+
+def test_it_reads_per_contact_only_the_values_a_page_left_out(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    # Contact 6 names a value the side-load does not carry: its set is incomplete.
+    rsps.get(
+        BASE + "contacts",
+        json={
+            "contacts": [_contact(5, value_ids=["31"]), _contact(6, value_ids=["41", "42"])],
+            "fieldValues": [_value(5, "12", "GUID-5", "31"), _value(6, "12", "GUID-6", "41")],
+            "meta": {"total": "2"},
+        },
+    )
+    rsps.get(
+        BASE + "contacts/6/fieldValues",
+        json={"fieldValues": [_value(6, "12", "GUID-6", "41"), _value(6, "18", "Gold", "42")]},
+    )
+
+    five, six = client.contacts.all()
+
+    assert five.field_values_loaded and five.field_value("12").value == "GUID-5"
+    assert six.field_values_loaded and six.field_value("18").value == "Gold"
+    assert [path(c) for c in rsps.calls if path(c).endswith("/fieldValues")] == [
+        "/api/3/contacts/6/fieldValues"
+    ]
+
+
+def test_it_pages_a_contacts_values(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    rsps.get(BASE + "contacts", json={"contacts": [_contact(5)], "meta": {"total": "1"}})
+    first = [_value(5, "12", f"v{i}", str(1000 + i)) for i in range(100)]
+    rsps.get(BASE + "contacts/5/fieldValues", json={"fieldValues": first})
+    rsps.get(
+        BASE + "contacts/5/fieldValues", json={"fieldValues": [_value(5, "18", "Gold", "2000")]}
+    )
+
+    (contact,) = client.contacts.all()
+
+    assert contact.field_values_loaded
+    assert contact.field_value("18").value == "Gold"
+    offsets = [query(c)["offset"] for c in rsps.calls if path(c).endswith("/fieldValues")]
+    assert offsets == [["0"], ["100"]]
+
+
+def test_it_says_values_were_not_loaded_when_it_could_not_read_them(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    rsps.get(
+        BASE + "contacts",
+        json={"contacts": [_contact(5, value_ids=["31"])], "meta": {"total": "1"}},
+    )
+    # Deleted between the page and the per-contact read.
+    rsps.get(BASE + "contacts/5/fieldValues", status=404, json={"message": "No Result found"})
+    rsps.get(BASE + "users/me", json={"user": {"id": "1"}})
+
+    (contact,) = client.contacts.all()
+
+    assert contact.field_values_loaded is False
+    assert contact.field_values == ()
+
+
+def test_it_says_values_were_not_loaded_when_not_asked_for(rsps, client):
+    rsps.get(BASE + "contacts", json={"contacts": [_contact(5)], "meta": {"total": "1"}})
+
+    (contact,) = client.contacts.all(with_field_values=False)
+
+    assert contact.field_values_loaded is False
+    assert [path(c) for c in rsps.calls] == ["/api/3/contacts"]
+
+
+def test_it_reads_one_contact_without_its_side_load_per_contact(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    rsps.get(BASE + "contacts/5", json={"contact": _contact(5, value_ids=["31"])})
+    rsps.get(BASE + "contacts/5/fieldValues", json={"fieldValues": [_value(5, "16", "3", "31")]})
+
+    contact = client.contacts.get("5")
+
+    assert contact.field_values_loaded
+    assert contact.field_value("16").value == Decimal(3)
+
+
+def test_it_trusts_a_writes_values_only_when_they_are_all_there(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    rsps.post(BASE + "contact/sync", json=SYNCED, status=201)
+    partial = {**SYNCED, "contact": {**SYNCED["contact"], "fieldValues": ["14", "15"]}}
+    rsps.post(BASE + "contact/sync", json=partial)
+    without_ids = {
+        **SYNCED,
+        "contact": {k: v for k, v in SYNCED["contact"].items() if k != "fieldValues"},
+    }
+    rsps.post(BASE + "contact/sync", json=without_ids)
+
+    answers = [client.contacts.sync(ContactChanges(email="ana@contoso.example")) for _ in "abc"]
+
+    assert [a.contact.field_values_loaded for a in answers] == [True, False, False]
+    assert all(a.contact.field_value("12").value == "D365-CONTACT-GUID" for a in answers)
+
+
+# -- known contacts by id ------------------------------------------------------------------------
+def test_it_rereads_known_contacts_by_id_a_hundred_a_request(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    wanted = [str(i) for i in range(1, 151)]
+
+    def answer(request):
+        import json
+        from urllib.parse import parse_qs, urlsplit
+
+        ids = parse_qs(urlsplit(request.url).query)["ids[]"]
+        found = [_contact(int(i)) for i in ids if int(i) % 10]  # every tenth was deleted
+        page = {"contacts": found, "fieldValues": [], "meta": {"total": str(len(found))}}
+        return 200, {}, json.dumps(page)
+
+    rsps.add_callback("GET", BASE + "contacts", callback=answer)
+
+    contacts = client.contacts.get_many(reversed(wanted))
+
+    assert [c.id for c in contacts] == [i for i in wanted if int(i) % 10]
+    assert all(c.field_values_loaded for c in contacts)
+    pages = [call for call in rsps.calls if path(call) == "/api/3/contacts"]
+    assert [query(p)["ids[]"] for p in pages] == [wanted[:100], wanted[100:]]
+    assert query(pages[0])["limit"] == ["100"]
+    assert query(pages[0])["include"] == ["fieldValues"]
+
+
+def test_it_reads_one_by_one_when_the_list_ignores_the_ids(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    # An answer with contacts that were not asked for: the filter was not applied.
+    rsps.get(
+        BASE + "contacts",
+        json={"contacts": [_contact(1), _contact(2)], "fieldValues": [], "meta": {"total": "2"}},
+    )
+    rsps.get(BASE + "contacts/2", json={"contact": _contact(2), "fieldValues": []})
+    rsps.get(BASE + "contacts/7", status=404, json={"message": "No Result found for Subscriber"})
+    rsps.get(BASE + "users/me", json={"user": {"id": "1"}})
+
+    contacts = client.contacts.get_many(["7", "2"])
+
+    assert [c.id for c in contacts] == ["2"]
+    assert {path(c) for c in rsps.calls} >= {"/api/3/contacts/2", "/api/3/contacts/7"}
+
+
+def test_it_deletes_a_contact_and_takes_a_404_as_done(rsps, client):
+    rsps.delete(BASE + "contacts/10", json={})
+    rsps.delete(BASE + "contacts/11", status=404, json={"message": "No Result found"})
+    rsps.get(BASE + "users/me", json={"user": {"id": "1"}})
+
+    assert client.contacts.delete("10") is True
+    assert client.contacts.delete("11") is False

@@ -353,3 +353,12 @@ def test_it_lists_schemas_with_deleted_fields_marked(rsps, client):
     assert [f.id for f in listed.fields if f.deleted] == ["old-notes"]
     assert listed.relationships[0].namespace == "contacts"
     assert query(rsps.calls[1])["showFields"] == ["all"]
+
+
+def test_it_deletes_a_record_by_external_id(rsps, client):
+    url = BASE + f"customObjects/records/{EXISTING['id']}/external/"
+    rsps.delete(url + "opp-1", status=202, body="")
+    rsps.delete(url + "opp%2F2", status=404, json={"message": "Record not found"})
+
+    assert client.custom_objects.delete(EXISTING["id"], "opp-1") is True
+    assert client.custom_objects.delete(_schema(), "opp/2") is False  # quoted, never a path

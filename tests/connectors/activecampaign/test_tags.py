@@ -146,3 +146,39 @@ def test_it_has_nothing_to_remove_when_the_contact_lacks_the_tag(rsps, client):
     rsps.get(BASE + "contacts/10/contactTags", json={"contactTags": []})
 
     assert client.tags.remove("10", "VIP") is False
+
+
+def _links(first: int, count: int) -> dict:
+    return {
+        "contactTags": [
+            {"id": str(i), "contact": "10", "tag": str(i + 1000)}
+            for i in range(first, first + count)
+        ]
+    }
+
+
+def test_it_finds_the_tag_to_remove_past_the_first_page(rsps, client):
+    # Not documented as paged; a server that pages it by default must not hide tag 20.
+    rsps.get(BASE + "tags", json={"tags": [VIP], "meta": {"total": "1"}})
+    rsps.get(BASE + "contacts/10/contactTags", json=_links(100, 100))
+    rsps.get(
+        BASE + "contacts/10/contactTags",
+        json={"contactTags": [{"id": "77", "contact": "10", "tag": "20"}]},
+    )
+    rsps.delete(BASE + "contactTags/77", json={})
+
+    assert client.tags.remove("10", "VIP") is True
+    reads = [call for call in rsps.calls if path(call) == "/api/3/contacts/10/contactTags"]
+    assert [query(call) for call in reads] == [
+        {"limit": ["100"], "offset": ["0"]},
+        {"limit": ["100"], "offset": ["100"]},
+    ]
+
+
+def test_it_stops_when_a_server_repeats_the_same_tags(rsps, client):
+    rsps.get(BASE + "contacts/10/contactTags", json=_links(100, 100))  # offset ignored
+
+    links = client.tags.for_contact("10")
+
+    assert len(links) == 100
+    assert len(rsps.calls) == 2

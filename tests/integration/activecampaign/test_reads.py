@@ -81,6 +81,63 @@ def test_it_reads_the_seeded_values_typed_from_the_side_load(client, ac):
     assert any(isinstance(v.value, date) for v in birthdays if v is not None)
 
 
+# -- field values the list does not side-load ---------------------------------------------------
+@pytest.fixture
+def list_without_value_side_load(monkeypatch):
+    """The sandbox's contact list answering as if it knew no `include=fieldValues` (the public
+    reference does not promise it): everything else unchanged."""
+    from sandbox.activecampaign import contacts as sandbox_contacts
+
+    includes = sandbox_contacts.CONTACT_INCLUDES - {"fieldValues"}
+    monkeypatch.setattr(sandbox_contacts, "CONTACT_INCLUDES", includes)
+
+
+def test_it_reads_values_per_contact_when_the_list_does_not_side_load_them(
+    client, ac, list_without_value_side_load
+):
+    ac.seed(30)
+    stored = {
+        (row["contact"], row["field"]): row["value"]
+        for row in ac.db.execute("SELECT contact, field, value FROM field_values")
+    }
+    assert stored
+    ids = [row["id"] for row in ac.db.execute("SELECT id FROM contacts ORDER BY id")]
+
+    contacts = list(client.contacts.all())
+
+    assert [int(c.id) for c in contacts] == ids
+    assert all(c.field_values_loaded for c in contacts)
+    read = {(int(c.id), int(v.field_id)): v.raw for c in contacts for v in c.field_values}
+    assert read == stored
+    pages = contact_queries(ac)
+    assert pages and all(q["include"] == ["fieldValues"] for q in pages)
+    per_contact = ac.log.entries(method="GET", path_prefix="/api/3/contacts/")
+    assert sorted(int(e.path.split("/")[4]) for e in per_contact) == ids
+
+
+def test_it_rereads_known_contacts_by_id_in_few_requests(client, ac):
+    ac.seed(250)
+    ids = [str(row["id"]) for row in ac.db.execute("SELECT id FROM contacts ORDER BY id")]
+    wanted = ids[5:165]  # 160 of them
+    gone = wanted[3]
+    client.contacts.delete(gone)
+    before = len(contact_queries(ac))
+
+    contacts = client.contacts.get_many(wanted)
+
+    assert [c.id for c in contacts] == [i for i in wanted if i != gone]
+    assert all(c.field_values_loaded for c in contacts)
+    assert len(contact_queries(ac)) - before == 2  # 100 ids a request
+    stored = {
+        (row["contact"], row["field"]): row["value"]
+        for row in ac.db.execute("SELECT contact, field, value FROM field_values")
+        if str(row["contact"]) in set(wanted)
+    }
+    assert {(int(c.id), int(v.field_id)): v.raw for c in contacts for v in c.field_values} == (
+        stored
+    )
+
+
 # -- typed values written and read back --------------------------------------------------------
 @pytest.fixture
 def typed_fields(client):
@@ -212,7 +269,7 @@ def test_it_lists_account_fields_with_types_and_options(client, sandboxes):
         {"fieldLabel": "Revenue", "fieldType": "currency", "fieldDefaultCurrency": "eur"},
     ):
         answer = api.post(url, json={"accountCustomFieldMetum": meta}, timeout=5)
-        assert answer.ok, answer.text  # 200: SPEC create-an-account-custom-field-meta
+        assert answer.ok, answer.text  # 200, as the reference's create-an-account-custom-field-meta
 
     fields = {f.label: f for f in client.fields("account")}
 

@@ -19,6 +19,7 @@ from connectors.activecampaign import (
     CustomObjectSchemaSpec,
     ImportContact,
     ImportOutcome,
+    ListStatus,
 )
 from connectors.errors import ConflictError
 from connectors.types import ChoiceOption
@@ -129,6 +130,47 @@ def test_it_refuses_an_email_taken_by_another_contact_as_a_conflict(client):
         client.contacts.update(other.id, ContactChanges(email="taken@contoso.example"))
 
     assert caught.value.field == "email"
+
+
+def test_it_deletes_contacts_accounts_and_records_and_takes_gone_as_done(client, ac):
+    contact = client.contacts.sync(ContactChanges(email="ana@contoso.example")).contact
+    account = client.accounts.ensure("Contoso")
+    schema = client.custom_objects.ensure_schema(OPPORTUNITY_V1)
+    client.custom_objects.upsert(schema, external_id="opp-1", values={"name": "Renewal"})
+
+    assert client.contacts.delete(contact.id) is True
+    assert client.accounts.delete(account.id) is True
+    assert client.custom_objects.delete(schema, "opp-1") is True
+
+    assert client.contacts.find_by_email("ana@contoso.example") is None
+    assert client.accounts.find("Contoso") is None
+    assert client.custom_objects.record(schema, "opp-1") is None
+    # Deleted meanwhile (by someone else, or by our own earlier try): done either way.
+    assert client.contacts.delete(contact.id) is False
+    assert client.accounts.delete(account.id) is False
+    assert client.custom_objects.delete(schema, "opp-1") is False
+
+
+# -- lists -------------------------------------------------------------------------------------
+def test_it_subscribes_and_unsubscribes_without_overriding_an_unsubscribe(client, ac, api):
+    newsletter = api("POST", "lists", {"list": {"name": "Newsletter", "sender_url": "x"}})["list"]
+    contact = client.contacts.sync(ContactChanges(email="ana@contoso.example")).contact
+
+    assert [m.name for m in client.lists.all()] == ["Newsletter"]
+    assert client.lists.subscribe(contact.id, newsletter["id"]).status is ListStatus.ACTIVE
+    assert client.lists.unsubscribe(contact.id, newsletter["id"]).status is (
+        ListStatus.UNSUBSCRIBED
+    )
+    # She unsubscribed: a sync that wants her on the list leaves her off it.
+    kept = client.lists.subscribe(contact.id, newsletter["id"])
+
+    assert kept.status is ListStatus.UNSUBSCRIBED
+    stored = ac.db.execute_one(
+        "SELECT status FROM contact_lists WHERE contact = ?", (int(contact.id),)
+    )
+    assert stored["status"] == 2
+    (membership,) = client.lists.for_contact(contact.id)
+    assert (membership.list_id, membership.status) == (newsletter["id"], ListStatus.UNSUBSCRIBED)
 
 
 # -- bulk import -----------------------------------------------------------------------------
