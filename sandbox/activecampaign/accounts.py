@@ -11,6 +11,7 @@ from werkzeug.wrappers import Request, Response
 from sandbox.core import json_response
 
 from .context import Resource
+from .deliveries import contact_payload
 from .formats import (
     ApiError,
     as_id,
@@ -24,7 +25,6 @@ from .formats import (
     text,
     wrapped,
 )
-from .webhooks import contact_payload
 
 RULES = [
     Rule("/api/3/accounts", methods=["GET"], endpoint="accounts_list"),

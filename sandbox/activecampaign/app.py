@@ -44,6 +44,7 @@ from .contacts import ContactFragments, ContactsApi, TenantCounts
 from .context import TENANT_KEY
 from .control import PREFIX, SandboxControl
 from .custom_objects import CustomObjectsApi
+from .deliveries import WebhookDispatcher
 from .fields import FieldsApi
 from .formats import AccountTime, ApiError, invalid, message_error
 from .imports import ImportsApi
@@ -52,7 +53,7 @@ from .schema import schema_ensure
 from .seeding import seed_account
 from .tags import TagsApi
 from .users import UsersApi
-from .webhooks import WebhookDispatcher, WebhooksApi
+from .webhooks import WebhooksApi
 
 logger = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from sandbox.core import json_response
 
 from . import fieldvalues
 from .context import Resource
+from .deliveries import contact_payload
 from .formats import (
     ApiError,
     as_id,
@@ -29,7 +30,6 @@ from .formats import (
     s,
     text,
 )
-from .webhooks import contact_payload
 
 RULES = [
     Rule("/api/3/contacts", methods=["GET"], endpoint="contacts_list"),

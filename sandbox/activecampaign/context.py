@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request
 
 from sandbox.store import Database
 
+from .deliveries import WebhookDispatcher
 from .formats import AccountTime
-
-if TYPE_CHECKING:
-    from .webhooks import WebhookDispatcher
 
 TENANT_KEY = "activecampaign.tenant"
 

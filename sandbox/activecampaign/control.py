@@ -18,10 +18,11 @@ from werkzeug.wrappers import Request, Response
 from sandbox.core import json_response
 
 from .context import TENANT_KEY, Resource
+from .deliveries import contact_payload
 from .formats import ApiError, as_id, read_json, text
 from .lists import list_subscribe
 from .tags import tag_attach, tag_ensure
-from .webhooks import SOURCES, contact_payload
+from .webhooks import SOURCES
 
 PREFIX = "/_sandbox/activecampaign"
 CONTROL_MAP = Map(

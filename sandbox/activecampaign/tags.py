@@ -10,6 +10,7 @@ from werkzeug.wrappers import Request, Response
 from sandbox.core import json_response
 
 from .context import Resource
+from .deliveries import contact_payload
 from .formats import (
     as_id,
     invalid,
@@ -20,7 +21,6 @@ from .formats import (
     text,
     wrapped,
 )
-from .webhooks import contact_payload
 
 RULES = [
     Rule("/api/3/tags", methods=["GET"], endpoint="tags_list"),
