@@ -3,7 +3,7 @@
 They produce what an API client cannot: edits made in AC's UI (source `admin`), a contact's own
 actions (opens, clicks, form submissions: source `public`), bounces (source `system`), so that
 webhook deliveries with those sources, and the matching activity rows, can be tested. Guarded
-like the base control endpoint: the X-Sandbox-Admin header when an admin token is set.
+like every control endpoint: the sandbox's admin token in the X-Sandbox-Admin header.
 """
 
 from __future__ import annotations

@@ -346,7 +346,11 @@ class Running:
 
     def control(self, method: str, path: str, body=None) -> requests.Response:
         return requests.request(
-            method, f"{self.url}/_sandbox/activecampaign{path}", json=body, timeout=10
+            method,
+            f"{self.url}/_sandbox/activecampaign{path}",
+            json=body,
+            headers=self.app.control_headers,
+            timeout=10,
         )
 
 
