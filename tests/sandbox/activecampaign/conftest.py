@@ -7,7 +7,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -16,8 +15,7 @@ import requests
 from sandbox.activecampaign.app import ActiveCampaignSandbox
 from sandbox.server import serve
 from sandbox.store import Database
-
-OPENAPI = Path("/work/shared/reference/activecampaign-v3.openapi.json")
+from tests.vendor.activecampaign_openapi import openapi
 
 # Where the reference's request schema contradicts its own documented examples and the fact
 # sheet, the examples win (activecampaign-api.md §5.2): the schema types a record's
@@ -143,11 +141,6 @@ RequestValidator = jsonschema.validators.extend(
         {"integer": _integer, "boolean": _boolean, "string": _string}
     ),
 )
-
-
-@cache
-def openapi() -> dict:
-    return json.loads(OPENAPI.read_text())
 
 
 @cache
