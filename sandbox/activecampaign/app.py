@@ -1,7 +1,8 @@
 """A local server that behaves like ActiveCampaign's v3 API (and v1 `campaign_send`).
 
-Built to /work/shared/reference/activecampaign-api.md (section numbers in comments point
-there) and the SPEC examples in activecampaign-v3.openapi.json. One database may hold several
+Built to ActiveCampaign's public v3 reference and the clients published against it; the §
+marks in comments name the topics of the Sources table in README.md (next to this file), which
+lists the public pages and client code behind each. One database may hold several
 AC accounts: the `Api-Token` decides the account, each has its own data and its own
 rate limit (5 requests/second by default, §1.5).
 """

@@ -7,6 +7,7 @@ each module of a resource family imports shared helpers, never the other way rou
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import sandbox
@@ -75,3 +76,54 @@ def test_it_finds_a_cycle_when_there_is_one(monkeypatch):
 
     monkeypatch.setitem(globals(), "imports_of", knotted)
     assert any("sandbox.activecampaign.formats" in cycle for cycle in import_cycles())
+
+
+# -- citations: every mark in the sandboxes' comments resolves to a row of their README -------
+REPO = ROOT.parent
+SECTION = re.compile(r"§(\d+(?:\.\d+)?[a-z]?)")
+KEY = re.compile(r"\b([SI]\d{1,2})\b")
+
+
+def table_keys(readme: Path, pattern: re.Pattern) -> set[str]:
+    """First cells of the README's tables that look like `pattern` (§ numbers, S/I keys)."""
+    keys = set()
+    for line in readme.read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells and pattern.fullmatch(cells[0]):
+            keys.add(cells[0])
+    return keys
+
+
+def marks(paths: list[Path], pattern: re.Pattern) -> dict[str, list[str]]:
+    """Each mark found in the files' text, with where it was found."""
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            # RFC and OData section numbers are cited with their document's name beside them.
+            if re.search(r"RFC \d+ §|OData [\d.]+ §", line):
+                continue
+            for match in pattern.finditer(line):
+                found.setdefault(match.group(1), []).append(f"{path.relative_to(REPO)}:{number}")
+    return found
+
+
+def test_it_cites_only_sections_its_readme_lists_for_activecampaign():
+    readme = ROOT / "activecampaign" / "README.md"
+    listed = table_keys(readme, re.compile(r"\d+(?:\.\d+)?"))
+    files = sorted((ROOT / "activecampaign").glob("*.py"))
+    files += sorted((REPO / "tests" / "sandbox" / "activecampaign").glob("*.py"))
+    files.append(readme)
+    unknown = {mark: where for mark, where in marks(files, SECTION).items() if mark not in listed}
+    assert unknown == {}
+
+
+def test_it_cites_only_sources_and_sections_its_readme_lists_for_dataverse():
+    readme = ROOT / "dataverse" / "README.md"
+    keys = table_keys(readme, re.compile(r"[SI]\d{1,2}"))
+    sections = table_keys(readme, re.compile(r"\d+(?:\.\d+)?[a-z]?"))
+    files = sorted((ROOT / "dataverse").glob("*.py"))
+    files += sorted((REPO / "tests" / "sandbox" / "dataverse").glob("*.py"))
+    files += [ROOT / "tls.py", ROOT / "seed.py"]
+    unknown_keys = {k: w for k, w in marks(files, KEY).items() if k not in keys}
+    unknown_sections = {k: w for k, w in marks(files, SECTION).items() if k not in sections}
+    assert (unknown_keys, unknown_sections) == ({}, {})

@@ -1,5 +1,8 @@
 """Fixtures for the ActiveCampaign sandbox conformance tests: the sandbox over real HTTP, a
-client that checks every call against the OpenAPI reference, and a webhook receiver."""
+client that checks every call against the OpenAPI reference, and a webhook receiver.
+
+The § marks in these tests name the topics of the Sources table in sandbox/activecampaign/README.md.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +20,10 @@ from sandbox.server import serve
 from sandbox.store import Database
 from tests.vendor.activecampaign_openapi import openapi
 
-# Where the reference's request schema contradicts its own documented examples and the fact
-# sheet, the examples win (activecampaign-api.md §5.2): the schema types a record's
-# `relationships` as an array and every field `value` as a string, while the examples and
-# clients send `{"primary-contact": [14]}` and numbers.
+# Where the reference's request schema contradicts its own documented examples and the
+# published clients, the examples win (§5.2 of sandbox/activecampaign/README.md): the schema
+# types a record's `relationships` as an array and every field `value` as a string, while the
+# examples and clients send `{"primary-contact": [14]}` and numbers.
 SCHEMA_PATCHES = {
     ("post", "/customObjects/records/{schemaId}"): [
         (("properties", "record", "properties", "relationships"), {"type": "object"}),
