@@ -30,7 +30,9 @@ from . import (
     campaigns,
     contacts,
     custom_objects,
+    deals,
     fields,
+    forms,
     imports,
     lists,
     tags,
@@ -45,9 +47,11 @@ from .contacts import ContactFragments, ContactsApi, TenantCounts
 from .context import TENANT_KEY
 from .control import PREFIX, SandboxControl
 from .custom_objects import CustomObjectsApi
+from .deals import DealsApi
 from .deliveries import WebhookDispatcher
 from .fields import FieldsApi
 from .formats import AccountTime, ApiError, invalid, message_error
+from .forms import FormsApi
 from .imports import ImportsApi
 from .lists import ListsApi
 from .schema import schema_ensure
@@ -86,6 +90,8 @@ class ActiveCampaignSandbox(
     WebhooksApi,
     ImportsApi,
     UsersApi,
+    DealsApi,
+    FormsApi,
     SandboxControl,
     SandboxApp,
 ):
@@ -103,6 +109,8 @@ class ActiveCampaignSandbox(
         *webhooks.RULES,
         *imports.RULES,
         *users.RULES,
+        *deals.RULES,
+        *forms.RULES,
     ]
 
     @property

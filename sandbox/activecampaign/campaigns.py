@@ -164,6 +164,7 @@ class CampaignsApi(Resource):
             "waitpreview": "0",
             "deletestamp": None,
             "replysys": "0",
+            **self.audit_stamps(row["cdate"], row["mdate"]),
             "links": {
                 name: f"{base}/api/3/campaigns/{campaign_id}/{name}"
                 for name in (

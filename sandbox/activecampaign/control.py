@@ -28,6 +28,7 @@ PREFIX = "/_sandbox/activecampaign"
 CONTROL_MAP = Map(
     [
         Rule(f"{PREFIX}/accounts", methods=["POST"], endpoint="control_account"),
+        Rule(f"{PREFIX}/settings", methods=["GET", "PUT"], endpoint="control_settings"),
         Rule(f"{PREFIX}/webhook-deliveries", methods=["GET"], endpoint="control_deliveries"),
         Rule(f"{PREFIX}/drain", methods=["POST"], endpoint="control_drain"),
         Rule(
@@ -50,6 +51,12 @@ CONTROL_MAP = Map(
     strict_slashes=False,
 )
 ENGAGEMENT = {"open", "click", "bounce", "reply", "forward", "share", "unsubscribe"}
+# Behaviour switches (attribute of the app -> type), for what the reference leaves open.
+SETTINGS = {
+    # `include=fieldValues` on GET /api/3/contacts: served (True) or ignored like any include
+    # the reference does not promise (False), to test a client's fallback.
+    "contact_list_field_values": bool,
+}
 
 
 def control_error(status: int, message: str) -> Response:
@@ -92,6 +99,22 @@ class SandboxControl(Resource):
             return control_error(400, "name is required")
         account, api_key = self.account_ensure(name)
         return json_response({"account": account, "api_key": api_key})
+
+    def control_settings(self, request: Request) -> Response:
+        """GET the behaviour switches; PUT `{name: value}` changes the ones given."""
+        if request.method == "PUT":
+            changes = read_json(request)
+            unknown = sorted(set(changes) - set(SETTINGS))
+            if unknown:
+                return control_error(
+                    400, f"unknown setting(s) {unknown}; known: {sorted(SETTINGS)}"
+                )
+            wrong = sorted(k for k, v in changes.items() if type(v) is not SETTINGS[k])
+            if wrong:
+                return control_error(400, f"setting(s) {wrong} must be true or false")
+            for name, value in changes.items():
+                setattr(self, name, value)
+        return json_response({name: getattr(self, name) for name in SETTINGS})
 
     def control_deliveries(self, request: Request) -> Response:
         since = float(request.args.get("since", 0) or 0)

@@ -583,7 +583,9 @@ class CustomObjectsApi(Resource):
                         f"relationships.{rel_id}", f"{rel_id} accepts one id (hasMany is false)"
                     )
                 )
-            table = {"contacts": "contacts", "accounts": "companies"}.get(relationship["namespace"])
+            table = {"contacts": "contacts", "accounts": "companies", "deals": "deals"}.get(
+                relationship["namespace"]
+            )
             for ident in ids:
                 exists = (
                     table
@@ -593,7 +595,6 @@ class CustomObjectsApi(Resource):
                     ).fetchone()
                 )
                 if not exists:
-                    # Deals are not modelled by the sandbox, so no deal id exists either.
                     raise ApiError(
                         object_invalid(
                             f"relationships.{rel_id}",

@@ -117,6 +117,7 @@ class ListsApi(Resource):
             "optoutconf": "0",
             "deletestamp": None,
             "udate": self.time.iso(row["udate"]),
+            **self.audit_stamps(row["cdate"], row["udate"]),
             "links": {
                 name: f"{base}/api/3/lists/{list_id}/{name}"
                 for name in ("contactGoalLists", "user", "addressLists")

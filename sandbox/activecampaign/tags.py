@@ -94,6 +94,7 @@ class TagsApi(Resource):
             "tag": row["tag"],
             "description": row["description"],
             "cdate": self.time.iso(row["cdate"]),
+            **self.audit_stamps(row["cdate"], row["udate"]),
         }
         if count is not None:
             result["subscriber_count"] = str(count)
@@ -224,6 +225,7 @@ class TagsApi(Resource):
         if isinstance(values, Response):
             return values
         if values:
+            values["udate"] = self.now()
             assignments = ", ".join(f"{column} = ?" for column in values)
             self.db.execute(
                 f"UPDATE tags SET {assignments} WHERE id = ?",  # noqa: S608 - known columns
