@@ -181,11 +181,11 @@ def schema_errors(schema: dict, body: Any) -> list[str]:
 # Documented reads the rendering leaves out (no body to check; listed so that any other path,
 # e.g. the /contacts/sync typo that creates instead of upserting, is flagged).
 UNLISTED_OPERATIONS = {
-    # The `links.contactTags` of every contact; reference §8 (SPEC + GP + GO tag_remove.go).
+    # The `links.contactTags` of every contact (§8 of sandbox/activecampaign/README.md).
     ("GET", re.compile(r"^/contacts/[^/]+/contactTags$")),
     # The `links.campaignMessages` of every campaign (SPEC list-all-campaigns example).
     ("GET", re.compile(r"^/campaigns/[^/]+/campaignMessages$")),
-    # The doc prints /records/{schemdId}/external/{externalId}, a typo; reference §5.2.
+    # The doc prints /records/{schemdId}/external/{externalId}, a typo (§5.2, same README).
     ("GET", re.compile(r"^/customObjects/records/[^/]+/external/[^/]+$")),
 }
 
