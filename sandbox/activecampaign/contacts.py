@@ -20,6 +20,7 @@ from .formats import (
     ApiError,
     as_id,
     email_valid,
+    escape_like,
     id_list,
     invalid,
     not_found,
@@ -464,9 +465,9 @@ class ContactsApi(Resource):
         if args.get("email"):
             add("c.email_key = ?", args["email"].strip().lower())
         if args.get("email_like"):
-            add("c.email_key LIKE ? ESCAPE '\\'", f"%{like(args['email_like'].lower())}%")
+            add("c.email_key LIKE ? ESCAPE '\\'", f"%{escape_like(args['email_like'].lower())}%")
         if args.get("search") and args["search"] != "null":
-            term = f"%{like(args['search'])}%"
+            term = f"%{escape_like(args['search'])}%"
             add(
                 "(c.first_name LIKE ? ESCAPE '\\' OR c.last_name LIKE ? ESCAPE '\\' "
                 "OR (c.first_name || ' ' || c.last_name) LIKE ? ESCAPE '\\' "
@@ -480,7 +481,7 @@ class ContactsApi(Resource):
                 term,
             )
         if args.get("phone"):
-            add("c.phone LIKE ? ESCAPE '\\'", f"{like(args['phone'])}%")
+            add("c.phone LIKE ? ESCAPE '\\'", f"{escape_like(args['phone'])}%")
         ids = id_list(request)
         if ids:
             add(f"c.id IN ({placeholders(ids)})", *ids)
@@ -873,11 +874,6 @@ def duplicate_email() -> Response:
         code="duplicate",
         pointer="/data/attributes/email",
     )
-
-
-def like(value: str) -> str:
-    """Escape LIKE wildcards so that a search matches the text literally."""
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def contact_list_ids(db, contact_id: int) -> list[int]:

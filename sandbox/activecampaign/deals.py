@@ -17,7 +17,7 @@ from werkzeug.wrappers import Request, Response
 from sandbox.core import json_response
 
 from .context import Resource
-from .formats import ApiError, as_id, invalid, not_found, orders, page, s
+from .formats import ApiError, as_id, escape_like, invalid, not_found, orders, page, s
 
 RULES = [
     Rule("/api/3/deals", methods=["GET"], endpoint="deals_list"),
@@ -56,10 +56,6 @@ DEAL_FROM = (
     "deals d LEFT JOIN contacts c ON c.id = d.contact LEFT JOIN companies co ON co.id = d.account"
 )
 ZERO_DATETIME = "0000-00-00 00:00:00"  # how AC writes an empty datetime (§1.2)
-
-
-def like(value: str) -> str:
-    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 class DealsApi(Resource):
@@ -126,7 +122,7 @@ class DealsApi(Resource):
         title = args.get("filters[title]")
         if title:
             where.append("d.title LIKE ? ESCAPE '\\'")
-            params.append(like(title))
+            params.append(f"%{escape_like(title)}%")
         search = args.get("filters[search]")
         if search:
             # search_field values (DOC deal#deals-parameters-available-values): title, contact,
@@ -138,7 +134,7 @@ class DealsApi(Resource):
                 "org": ["co.name"],
             }.get(field, ["d.title", "c.first_name", "c.last_name", "c.email", "co.name"])
             where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns) + ")")
-            params.extend([like(search)] * len(columns))
+            params.extend([f"%{escape_like(search)}%"] * len(columns))
         for name, clause in (
             ("filters[created_after]", "d.cdate >= ?"),
             ("filters[created_before]", "d.cdate < ?"),

@@ -269,5 +269,10 @@ def id_list(request: Request, name: str = "ids") -> list[int]:
     return result
 
 
+def escape_like(value: str) -> str:
+    """`value` for a SQL LIKE pattern (ESCAPE '\\'): its wildcards match themselves."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def placeholders(values: list) -> str:
     return ",".join("?" * len(values))

@@ -13,6 +13,7 @@ from .context import Resource
 from .deliveries import contact_payload
 from .formats import (
     as_id,
+    escape_like,
     invalid,
     not_found,
     page,
@@ -45,10 +46,6 @@ SEARCH_OPS = {
     "contains": ("t.tag_key LIKE ? ESCAPE '\\'", lambda v: f"%{escape_like(v)}%"),
     "starts_with": ("t.tag_key LIKE ? ESCAPE '\\'", lambda v: f"{escape_like(v)}%"),
 }
-
-
-def escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def tag_ensure(conn: sqlite3.Connection, tenant: int, name: str, now: int) -> int:
