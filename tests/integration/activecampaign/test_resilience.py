@@ -62,7 +62,9 @@ def test_it_loses_and_doubles_nothing_when_the_server_misbehaves(make_client, cl
     schema = client.custom_objects.ensure_schema(SPEC)
     setup_requests = len(ac.log.entries())
     faults_url = f"{sandboxes.activecampaign.api_url}/_sandbox/faults"
-    requests.put(faults_url, json=FAULTS, timeout=5).raise_for_status()
+    requests.put(
+        faults_url, json=FAULTS, headers=sandboxes.control_headers, timeout=5
+    ).raise_for_status()
 
     ids: dict[str, str] = {}
     for i in range(PEOPLE):
@@ -161,7 +163,9 @@ def test_it_doubles_nothing_when_answers_come_after_the_client_gave_up(
     setup_requests = len(ac.log.entries())
     faults_url = f"{sandboxes.activecampaign.api_url}/_sandbox/faults"
     slow = {"latency": 0.0, "latency_jitter": 0.06, "seed": 7}
-    requests.put(faults_url, json=slow, timeout=5).raise_for_status()
+    requests.put(
+        faults_url, json=slow, headers=sandboxes.control_headers, timeout=5
+    ).raise_for_status()
 
     people = 8
     for i in range(people):

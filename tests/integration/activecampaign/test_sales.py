@@ -133,9 +133,12 @@ def test_it_registers_a_webhook_that_does_not_echo_our_own_writes(client, ac, re
     requests.post(
         f"{control}/demo/contacts/{contact.id}",
         json={"contact": {"lastName": "Silva"}},
+        headers=sandboxes.control_headers,
         timeout=5,
     ).raise_for_status()
-    requests.post(f"{control}/drain?timeout=5", timeout=10).raise_for_status()
+    requests.post(
+        f"{control}/drain?timeout=5", headers=sandboxes.control_headers, timeout=10
+    ).raise_for_status()
     forms = [delivery.form for delivery in receiver.wait(1)]
     assert [(f["type"], f["initiated_from"]) for f in forms] == [("update", "admin")]
     assert forms[0]["contact[last_name]"] == "Silva"

@@ -287,6 +287,7 @@ def test_it_takes_a_404_on_untagging_as_done(client, ac, sandboxes):
         f"{sandboxes.activecampaign.api_url}/_sandbox/activecampaign/demo/contacts/"
         f"{contact.id}/tags",
         json={"tag": "Webinar attendee", "remove": True},
+        headers=sandboxes.control_headers,
         timeout=5,
     )
     assert removed.json() == {"changed": True}
