@@ -71,10 +71,11 @@ MICROSOFT_AUTHORITY_HOSTS = frozenset(
     }
 )
 
-# AADSTS codes -> what the admin got wrong. Sources: reference §1.2 (700016, 500011, 7000215,
-# 7000222) and Entra's error code list (https://learn.microsoft.com/entra/identity-platform/
-# reference-error-codes): 90002 tenant not found, 900023 invalid tenant identifier,
-# 7000216 client assertion/secret missing, 70011 invalid scope.
+# AADSTS codes -> what the admin got wrong (700016, 500011, 7000215 and 7000222 are the ones a
+# client-credentials token request meets), from Entra's error code list
+# (https://learn.microsoft.com/entra/identity-platform/reference-error-codes):
+# 90002 tenant not found, 900023 invalid tenant identifier, 7000216 client assertion/secret
+# missing, 70011 invalid scope.
 _TENANT_CODES = frozenset({90002, 900023, 90013})
 _CLIENT_CODES = frozenset({700016})
 _SECRET_CODES = frozenset({7000215, 7000222, 7000216, 700027})
