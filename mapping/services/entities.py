@@ -12,7 +12,13 @@ from integrations.models import Integration
 from integrations.services import audit_record
 
 from ..core.compat import conversion, pair_directions
-from ..core.criteria import CriterionError, criterion_parse, criterion_raw_value
+from ..core.criteria import (
+    CriterionError,
+    Operator,
+    criterion_parse,
+    criterion_raw_value,
+    operators_for,
+)
 from ..core.directions import Direction
 from ..core.standard import (
     ENTITIES,
@@ -22,9 +28,24 @@ from ..core.standard import (
     standard_mappings,
 )
 from ..core.transforms import value_map_problems
-from ..inputs import CriterionInput, EntityInput, MappingInput, Problem
+from ..inputs import (
+    MAX_CRITERIA,
+    MAX_MAPPINGS,
+    MAX_VALUE_LENGTH,
+    CriterionInput,
+    EntityInput,
+    MappingInput,
+    Problem,
+    text_problem,
+)
 from ..models import EntitySync, FieldMapping, SelectionCriterion
 from ..selectors import Metadata, metadata_cached
+
+_FIELD_KEY = SelectionCriterion._meta.get_field("field_key").max_length
+_OPERATOR = SelectionCriterion._meta.get_field("operator").max_length
+_AC_KEY = FieldMapping._meta.get_field("ac_key").max_length
+_DV_KEY = FieldMapping._meta.get_field("dynamics_key").max_length
+_DIRECTION = FieldMapping._meta.get_field("direction").max_length
 
 
 # -- defaults ------------------------------------------------------------------------------------
@@ -88,6 +109,10 @@ def entity_problems(
     ac_fields = metadata.ac_fields_for(entity)
     dv_fields = metadata.dynamics_fields_for(entity)
     saved = set(saved)
+    sizes = _size_problems(data)
+    problems += sizes
+    if sizes:
+        return problems  # unstorable text: the rules below would only repeat it
 
     if data.selection == EntitySync.Selection.CRITERIA and not data.criteria:
         problem("criteria", "Add at least one criterion, or sync all created or updated records.")
@@ -98,16 +123,25 @@ def entity_problems(
                 f"criteria.{index}.field", f"Dynamics 365 has no {entity} field {item.field_key!r}."
             )
             continue
+        if item.operator not in {o.value for o in operators_for(dv_field)}:
+            known = item.operator in Operator.__members__.values()
+            problem(
+                f"criteria.{index}.operator",
+                f"“{Operator(item.operator).label}” cannot be used with {dv_field.label}."
+                if known
+                else f"“{item.operator}” is not a known operator.",
+            )
+            continue
         try:
-            criterion_parse(dv_field, item.operator, item.value)
+            criterion_parse(dv_field, item.operator, _typed(item.value))
         except CriterionError as error:
             problem(f"criteria.{index}.value", str(error))
 
     standard_by_ac = {pair.ac_key: pair for pair in standard_mappings(entity)}
     enabled_standard = {m.ac_key for m in data.mappings if m.standard and m.enabled}
     seen_standard: set[str] = set()
-    used_ac: dict[str, int] = {}
-    used_dv: dict[str, int] = {}
+    used_ac: set[str] = set()
+    used_dv: set[str] = set()
     for index, mapping in enumerate(data.mappings):
         path = f"mappings.{index}"
         if mapping.standard:
@@ -118,6 +152,9 @@ def entity_problems(
                     f"{mapping.ac_key} ↔ {mapping.dynamics_key} is not a standard "
                     f"{ENTITIES[entity].label_singular.lower()} mapping.",
                 )
+                continue
+            if mapping.ac_key in seen_standard:
+                problem(path, f"The standard {pair.name} mapping is given twice.")
                 continue
             seen_standard.add(mapping.ac_key)
             if pair.locked and not mapping.enabled:
@@ -136,16 +173,14 @@ def entity_problems(
             continue
         if not mapping.enabled:
             continue
-        for used, key, side in (
-            (used_ac, mapping.ac_key, "ActiveCampaign"),
-            (used_dv, mapping.dynamics_key, "Dynamics 365"),
+        for used, key, fields, side, name in (
+            (used_ac, mapping.ac_key, ac_fields, "ActiveCampaign", "ac_key"),
+            (used_dv, mapping.dynamics_key, dv_fields, "Dynamics 365", "dynamics_key"),
         ):
             if key in used:
-                problem(
-                    f"{path}.{'ac_key' if used is used_ac else 'dynamics_key'}",
-                    f"The {side} field {key!r} is mapped twice (also row {used[key] + 1}).",
-                )
-            used[key] = index
+                label = fields[key].label if key in fields else key
+                problem(f"{path}.{name}", f"The {side} field “{label}” is mapped twice.")
+            used.add(key)
         # Field-level direction only inside a bidirectional entity (S-3.3).
         field_direction = None
         if mapping.direction:
@@ -163,14 +198,19 @@ def entity_problems(
         ac_field = ac_fields.get(mapping.ac_key)
         dv_field = dv_fields.get(mapping.dynamics_key)
         if ac_field is None or dv_field is None:
+            if mapping.standard:
+                # Part of the product, valid without the account's fields (a fresh
+                # installation has read none); the page flags a field the account lacks.
+                continue
             if (mapping.ac_key, mapping.dynamics_key) in saved:
                 continue  # vanished since it was saved: flagged on the page, kept
-            missing = (
-                f"ActiveCampaign has no field {mapping.ac_key!r}"
-                if ac_field is None
-                else f"Dynamics 365 has no {entity} field {mapping.dynamics_key!r}"
-            )
-            problem(path, f"{missing}.")
+            if ac_field is None:
+                problem(f"{path}.ac_key", f"ActiveCampaign has no field {mapping.ac_key!r}.")
+            else:
+                problem(
+                    f"{path}.dynamics_key",
+                    f"Dynamics 365 has no {entity} field {mapping.dynamics_key!r}.",
+                )
             continue
         if mapping.standard and standard_by_ac[mapping.ac_key].is_relationship:
             continue  # the account link is resolved by the sync engine, not converted
@@ -192,6 +232,52 @@ def entity_problems(
         if pair.ac_key not in seen_standard:
             problem("mappings", f"The standard {pair.name} mapping is missing.")
     return problems
+
+
+def _size_problems(data: EntityInput) -> list[Problem]:
+    """Counts, lengths and characters the database could not store."""
+    problems: list[Problem] = []
+    entity = data.entity
+    if len(data.criteria) > MAX_CRITERIA:
+        problems.append(
+            Problem(f"{entity}.criteria", f"At most {MAX_CRITERIA} criteria can be set.")
+        )
+    if len(data.mappings) > MAX_MAPPINGS:
+        problems.append(
+            Problem(f"{entity}.mappings", f"At most {MAX_MAPPINGS} fields can be mapped.")
+        )
+
+    def check(path: str, value, max_length: int, what: str) -> None:
+        message = text_problem(str(value), max_length=max_length)
+        if message:
+            problems.append(Problem(f"{entity}.{path}", f"{what} {message}."))
+
+    for index, item in enumerate(data.criteria[:MAX_CRITERIA]):
+        check(f"criteria.{index}.field", item.field_key, _FIELD_KEY, "The field name")
+        check(f"criteria.{index}.operator", item.operator, _OPERATOR, "The operator")
+        values = item.value if isinstance(item.value, list) else [item.value or ""]
+        if len(values) > MAX_MAPPINGS:
+            problems.append(Problem(f"{entity}.criteria.{index}.value", "Too many values."))
+        for value in values[:MAX_MAPPINGS]:
+            check(f"criteria.{index}.value", value, MAX_VALUE_LENGTH, "The value")
+    for index, mapping in enumerate(data.mappings[:MAX_MAPPINGS]):
+        check(f"mappings.{index}.ac_key", mapping.ac_key, _AC_KEY, "The ActiveCampaign field")
+        check(f"mappings.{index}.dynamics_key", mapping.dynamics_key, _DV_KEY, "The field")
+        check(f"mappings.{index}.direction", mapping.direction, _DIRECTION, "The direction")
+        for flow, pairs in mapping.value_map.items():
+            for source, target in pairs.items():
+                for value in (flow, source, target):
+                    check(
+                        f"mappings.{index}.value_map.{flow}", value, MAX_VALUE_LENGTH, "An option"
+                    )
+    return problems
+
+
+def _typed(value) -> str | list[str]:
+    """A criterion's value as `criterion_parse` takes it: text, or a list of texts."""
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value]
+    return "" if value is None else str(value)
 
 
 def is_match_key(pair: StandardMapping) -> bool:
@@ -295,7 +381,9 @@ def normalized_criteria(data: EntityInput, metadata: Metadata) -> None:
     for item in data.criteria:
         dv_field = dv_fields.get(item.field_key)
         if dv_field is not None:
-            item.value = criterion_raw_value(criterion_parse(dv_field, item.operator, item.value))
+            item.value = criterion_raw_value(
+                criterion_parse(dv_field, item.operator, _typed(item.value))
+            )
 
 
 def entity_config_save(

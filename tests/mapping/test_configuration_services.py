@@ -124,7 +124,7 @@ def test_it_saves_criteria_rows_anded_and_validates_each(integration):
             "lead.criteria.0.value",
             "date",
         ),
-        (CriterionInput("firstname", "greater_than", "A"), "lead.criteria.0.value", ""),
+        (CriterionInput("firstname", "greater_than", "A"), "lead.criteria.0.operator", ""),
         (CriterionInput("nosuchfield", "equals", "x"), "lead.criteria.0.field", "no lead field"),
     ],
 )
