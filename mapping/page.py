@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from connectors.types import ChoiceOption, FieldInfo, FieldType
+from connectors.types import FieldInfo, FieldType
 
 from .core.compat import CompatibleTarget, compatible_targets, conversion, pair_directions
 from .core.criteria import Operator, operators_for
 from .core.directions import Direction, field_direction_choices
 from .core.opportunity import OPPORTUNITY_MAX_FIELDS, ac_object_field_types_for
 from .core.standard import ENTITIES, standard_mapping
-from .core.transforms import FALSE, TRUE, default_value_map
+from .core.transforms import default_value_map
 from .models import EntitySync
 from .selectors import Metadata
 from .services import (
@@ -21,6 +21,7 @@ from .services import (
     EntityInput,
     OpportunityInput,
     Problem,
+    field_options,
     is_match_key,
 )
 
@@ -211,7 +212,7 @@ def mapping_row(
     choices = field_direction_choices(direction, frozenset(supported))
     value_maps = []
     if ac_field and dv_field and not (pair and pair.is_relationship):
-        flows = (Direction(field_direction) if field_direction else direction).flows
+        flows = _direction_or(field_direction, direction).flows
         for flow in (Direction.PUSH, Direction.PULL):
             if flow not in flows or flow not in supported:
                 continue
@@ -221,14 +222,14 @@ def mapping_row(
             rule = conversion(source.type, target.type)
             if rule is None or not rule.needs_value_map:
                 continue
-            for option in _options(source):
+            for option in field_options(source):
                 value_maps.append(
                     ValueMapRow(
                         flow.value,
                         option.value,
                         option.label,
                         str(value_map.get(flow.value, {}).get(option.value, "")),
-                        [(o.value, o.label) for o in _options(target)],
+                        [(o.value, o.label) for o in field_options(target)],
                     )
                 )
     return MappingRow(
@@ -309,19 +310,21 @@ def proposed_mapping_row(
     )
 
 
+def _direction_or(value: str, default: Direction) -> Direction:
+    """A posted direction, or `default` for none or one that is not a direction (the
+    service refuses it; the page still renders)."""
+    try:
+        return Direction(value) if value else default
+    except ValueError:
+        return default
+
+
 def _standard_pair(entity: str, ac_key: str):
     """The standard pair, or None for a posted row that names no standard pair."""
     try:
         return standard_mapping(entity, ac_key)
     except KeyError:
         return None
-
-
-def _options(field: FieldInfo) -> list[ChoiceOption]:
-    """A field's options; a yes/no field without labelled options offers Yes and No."""
-    if field.type == FieldType.BOOLEAN and not field.options:
-        return [ChoiceOption(TRUE, "Yes"), ChoiceOption(FALSE, "No")]
-    return list(field.options)
 
 
 def criteria_fields(dv_fields: dict[str, FieldInfo]) -> list[FieldInfo]:

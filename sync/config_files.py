@@ -71,11 +71,11 @@ from mapping.models import EntitySync
 from mapping.selectors import AC_ENTITY, Metadata, entity_syncs, metadata_cached, opportunity_sync
 from mapping.services import (
     entity_input_from_saved,
+    entity_input_normalize,
     entity_problems,
     entity_syncs_ensure,
     entity_write,
     metadata_fetch,
-    normalized_criteria,
     opportunity_problems,
 )
 from mapping.services.metadata import Fetched, metadata_of, metadata_store
@@ -448,7 +448,7 @@ def _write(plan: ImportPlan, *, actor, schema) -> Integration:
     if again:
         raise ConfigFileError(again)
     for data in plan.entities:
-        normalized_criteria(data, plan.metadata)
+        entity_input_normalize(data, plan.metadata)
         entity_write(integration, data)
     opportunity_write(
         integration=integration, data=plan.opportunity, metadata=plan.metadata, schema=schema

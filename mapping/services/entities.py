@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
+from connectors.types import ChoiceOption, FieldInfo, FieldType
 from integrations.models import Integration
 from integrations.services import audit_record
 
@@ -27,7 +28,7 @@ from ..core.standard import (
     standard_mapping,
     standard_mappings,
 )
-from ..core.transforms import value_map_problems
+from ..core.transforms import FALSE, TRUE
 from ..inputs import (
     MAX_CRITERIA,
     MAX_MAPPINGS,
@@ -224,13 +225,37 @@ def entity_problems(
                 (dv_field, ac_field) if flow is Direction.PUSH else (ac_field, dv_field)
             )
             if conversion(source.type, target.type).needs_value_map:
-                for message in value_map_problems(
+                for message in option_pair_problems(
                     mapping.value_map.get(flow.value, {}), source, target
                 ):
                     problem(f"{path}.value_map.{flow.value}", message)
     for pair in standard_mappings(entity):
         if pair.ac_key not in seen_standard:
             problem("mappings", f"The standard {pair.name} mapping is missing.")
+    return problems
+
+
+def field_options(field: FieldInfo) -> list[ChoiceOption]:
+    """A field's options for pairing; a yes/no field without labelled options offers Yes, No."""
+    if field.type == FieldType.BOOLEAN and not field.options:
+        return [ChoiceOption(TRUE, "Yes"), ChoiceOption(FALSE, "No")]
+    return list(field.options)
+
+
+def option_pair_problems(value_map: dict, source: FieldInfo, target: FieldInfo) -> list[str]:
+    """Option pairs naming an option that is not there, in words.
+
+    An option may stay unpaired: its value is not synced, and the page says so on the row.
+    (`mapping.core.transforms.value_map_problems` asks for every option to be paired.)
+    """
+    sources = {option.value for option in field_options(source)}
+    targets = {option.value for option in field_options(target)}
+    problems = []
+    for key, value in value_map.items():
+        if key not in sources:
+            problems.append(f"“{key}” is not an option of {source.label}.")
+        if value not in targets:
+            problems.append(f"“{value}” is not an option of {target.label}.")
     return problems
 
 
@@ -265,6 +290,13 @@ def _size_problems(data: EntityInput) -> list[Problem]:
         check(f"mappings.{index}.dynamics_key", mapping.dynamics_key, _DV_KEY, "The field")
         check(f"mappings.{index}.direction", mapping.direction, _DIRECTION, "The direction")
         for flow, pairs in mapping.value_map.items():
+            if flow not in (Direction.PUSH.value, Direction.PULL.value) or not isinstance(
+                pairs, dict
+            ):
+                problems.append(
+                    Problem(f"{entity}.mappings.{index}.value_map", f"Unknown flow {flow!r}.")
+                )
+                continue
             for source, target in pairs.items():
                 for value in (flow, source, target):
                     check(
@@ -375,15 +407,30 @@ def entity_input_from_saved(entity_sync: EntitySync) -> EntityInput:
     )
 
 
-def normalized_criteria(data: EntityInput, metadata: Metadata) -> None:
-    """Store criteria values in their canonical raw form (labels become option values)."""
+def entity_input_normalize(data: EntityInput, metadata: Metadata) -> None:
+    """Validated input in the form it is stored: criteria values canonical (option labels become
+    option values), option pairs kept only for the flows of a pair that has options."""
     dv_fields = metadata.dynamics_fields_for(data.entity)
+    ac_fields = metadata.ac_fields_for(data.entity)
     for item in data.criteria:
         dv_field = dv_fields.get(item.field_key)
         if dv_field is not None:
             item.value = criterion_raw_value(
                 criterion_parse(dv_field, item.operator, _typed(item.value))
             )
+    for mapping in data.mappings:
+        ac_field, dv_field = ac_fields.get(mapping.ac_key), dv_fields.get(mapping.dynamics_key)
+        if ac_field is None or dv_field is None:
+            continue  # a field the account lacks: what was saved stays as it is
+        kept = {}
+        for flow, (source, target) in (
+            (Direction.PUSH.value, (dv_field, ac_field)),
+            (Direction.PULL.value, (ac_field, dv_field)),
+        ):
+            rule = conversion(source.type, target.type)
+            if rule is not None and rule.needs_value_map and flow in mapping.value_map:
+                kept[flow] = mapping.value_map[flow]
+        mapping.value_map = kept
 
 
 def entity_config_save(
@@ -410,7 +457,7 @@ def entity_config_save(
         problems = entity_problems(data, metadata=metadata, saved=saved_pairs)
         if problems:
             return problems
-        normalized_criteria(data, metadata)
+        entity_input_normalize(data, metadata)
         entity_write(integration, data)
         audit_record(
             integration=integration,

@@ -220,16 +220,30 @@ def test_it_maps_a_custom_pair_with_a_value_map(integration):
     assert stored.value_map["pull"]["Web"] == "8"
 
 
-def test_it_refuses_an_incomplete_value_map(integration):
+def test_it_refuses_option_pairs_naming_options_that_do_not_exist(integration):
     data = saved(integration)
     data.mappings.append(
-        MappingInput("1", "leadsourcecode", value_map={"push": {"8": "Web"}, "pull": {"Web": "99"}})
+        MappingInput("1", "leadsourcecode", value_map={"push": {"8": "Fax"}, "pull": {"Web": "99"}})
     )
 
     problems = save(integration, data)
 
-    assert "lead.mappings.6.value_map.pull" in paths(problems)
-    assert "lead.mappings.6.value_map.push" in paths(problems)
+    assert {(p.path, p.message) for p in problems} == {
+        ("lead.mappings.6.value_map.push", "“Fax” is not an option of Lead source."),
+        ("lead.mappings.6.value_map.pull", "“99” is not an option of Lead Source."),
+    }
+
+
+def test_an_option_may_stay_unpaired(integration):
+    data = saved(integration)
+    data.mappings.append(
+        MappingInput("1", "leadsourcecode", value_map={"push": {"8": "Web"}, "pull": {}})
+    )
+
+    assert save(integration, data) == []
+
+    stored = FieldMapping.objects.get(entity_sync__entity="lead", ac_key="1")
+    assert stored.value_map == {"push": {"8": "Web"}, "pull": {}}  # the rest is not synced
 
 
 def test_it_refuses_incompatible_types(integration):
