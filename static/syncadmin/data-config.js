@@ -78,5 +78,18 @@ const syncadminConfig = (() => {
     });
   });
 
+  // Values computed as htmx sends a request (the Content-Security-Policy allows no eval, so no
+  // hx-vals="js:…"): data-value-from-self="param" sends the element's value as param,
+  // data-value-from-config="param:function …" the result of nextIndex() or direction().
+  const computed = {nextIndex, direction};
+  document.body.addEventListener("htmx:configRequest", (event) => {
+    const element = event.detail.elt;
+    if (element.dataset.valueFromSelf) event.detail.parameters[element.dataset.valueFromSelf] = element.value;
+    for (const pair of (element.dataset.valueFromConfig || "").split(" ").filter(Boolean)) {
+      const [param, name] = pair.split(":");
+      event.detail.parameters[param] = computed[name]();
+    }
+  });
+
   return {nextIndex, direction};
 })();
