@@ -46,6 +46,10 @@ class CriterionRow:
     errors: list[str]
 
     @property
+    def field_label(self) -> str:
+        return self.field.label if self.field else self.field_key
+
+    @property
     def arity(self) -> str:
         try:
             return Operator(self.operator).arity.value
@@ -88,6 +92,15 @@ class MappingRow:
         return ""
 
     @property
+    def unpaired(self) -> list[ValueMapRow]:
+        """Options left without a pair: their values are not synced."""
+        return [pair for pair in self.value_maps if not pair.selected]
+
+    @property
+    def paired_count(self) -> int:
+        return len(self.value_maps) - len(self.unpaired)
+
+    @property
     def one_way(self) -> str:
         for target in self.targets:
             if (
@@ -108,7 +121,7 @@ class EntityPage:
     custom_rows: list[MappingRow]
     criteria_fields: list[FieldInfo]
     pickable_ac_fields: list[FieldInfo]
-    general_errors: list[str]
+    problem_lines: list[str]
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -142,16 +155,15 @@ class EntityPage:
         return max((row.index for row in rows), default=-1) + 1
 
 
-# Problems about the entity as a whole, shown above the form rather than next to a row.
-_ENTITY_LEVEL_PATHS = (
-    "",
-    "mappings",
-    "criteria",
-    "direction",
-    "selection",
-    "conflict_rule",
-    "deletion_policy",
-)
+def _problem_lines(problems, *, prefix: str, named: dict[str, str]) -> list[str]:
+    """Every problem for the summary above the form, naming its row by labels ("Mapping of
+    “Lead source”: …"), never by an internal row number."""
+    lines = []
+    for problem in problems:
+        path = problem.path[len(prefix) :] if problem.path.startswith(prefix) else ""
+        row = ".".join(path.split(".")[:2])
+        lines.append(f"{named[row]}: {problem.message}" if row in named else problem.message)
+    return lines
 
 
 def errors_by_path(problems: list[Problem]) -> dict[str, list[str]]:
@@ -262,26 +274,15 @@ def proposed_mapping_row(
     field_direction: str,
     metadata: Metadata,
 ) -> MappingRow:
-    """A new custom mapping row, as a first proposal for a person to review.
+    """A new custom mapping row, for a person to complete.
 
-    Without a chosen Dynamics field, the best compatible one: same label, then the pair that
-    syncs in every direction the entity does, then the same type. A pair that syncs only one
-    way in a bidirectional entity gets that one way as its field direction; options are paired
-    by label.
+    No Dynamics field is chosen for them ("Choose a field…"): a guess that a hurried person saves
+    is a wrong mapping. Once one is chosen, a pair that syncs only one way in a bidirectional
+    entity gets that one way as its field direction, and options with the same label are paired.
     """
     ac_field = metadata.ac_fields_for(entity).get(ac_key)
     dv_fields = metadata.dynamics_fields_for(entity)
     targets = compatible_targets(ac_field, dv_fields.values(), direction) if ac_field else []
-    if not dynamics_key and targets:
-        best = min(
-            targets,
-            key=lambda t: (
-                t.field.label.casefold() != ac_field.label.casefold(),
-                not direction.flows <= t.directions,
-                t.field.type != ac_field.type,
-            ),
-        )
-        dynamics_key = best.field.key
     chosen = next((t for t in targets if t.field.key == dynamics_key), None)
     if (
         chosen
@@ -385,12 +386,15 @@ def entity_page(
         for f in metadata.ac_fields_for(entity).values()
         if f.type != FieldType.LOOKUP and f.key not in enabled_standard and f.key not in mapped
     ]
-    general = [
-        message
-        for path, messages in local.items()
-        if path in _ENTITY_LEVEL_PATHS
-        for message in messages
-    ] + errors.get(entity, [])
+    named = {
+        **{f"criteria.{row.index}": f"Criterion on “{row.field_label}”" for row in criteria},
+        **{
+            f"mappings.{row.index}": (
+                f"Standard mapping “{row.name}”" if row.standard else f"Mapping of “{row.name}”"
+            )
+            for row in rows
+        },
+    }
     return EntityPage(
         entity=entity,
         label=ENTITIES[entity].label,
@@ -400,7 +404,7 @@ def entity_page(
         custom_rows=[r for r in rows if not r.standard],
         criteria_fields=criteria_fields(dv_fields),
         pickable_ac_fields=sorted(pickable, key=lambda f: (f.custom, f.label.lower())),
-        general_errors=general,
+        problem_lines=_problem_lines(problems, prefix=prefix, named=named),
         errors=dict(local),
     )
 
@@ -425,7 +429,7 @@ class OpportunityPage:
     rows: list[OpportunityRow]
     pickable: list[FieldInfo]
     standard_labels: list[str]
-    general_errors: list[str]
+    problem_lines: list[str]
     max_fields: int = OPPORTUNITY_MAX_FIELDS
 
     @property
@@ -504,11 +508,9 @@ def opportunity_page(
         rows=rows,
         pickable=pickable,
         standard_labels=[dv_fields[k].label for k in OPPORTUNITY_STANDARD_FIELDS if k in dv_fields],
-        general_errors=[
-            m
-            for path, messages in local.items()
-            if not path.startswith("fields.")
-            for m in messages
-        ]
-        + errors.get("opportunity", []),
+        problem_lines=_problem_lines(
+            problems,
+            prefix="opportunity.",
+            named={f"fields.{row.index}": f"Opportunity field “{row.label}”" for row in rows},
+        ),
     )

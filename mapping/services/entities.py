@@ -174,6 +174,13 @@ def entity_problems(
             continue
         if not mapping.enabled:
             continue
+        if not mapping.dynamics_key:
+            ac_label = ac_fields[mapping.ac_key].label if mapping.ac_key in ac_fields else ""
+            problem(
+                f"{path}.dynamics_key",
+                f"Choose the Dynamics 365 field for “{ac_label or mapping.ac_key}”.",
+            )
+            continue
         for used, key, fields, side, name in (
             (used_ac, mapping.ac_key, ac_fields, "ActiveCampaign", "ac_key"),
             (used_dv, mapping.dynamics_key, dv_fields, "Dynamics 365", "dynamics_key"),
