@@ -7,9 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from connectors.activecampaign.records import CustomObjectSchema
 from connectors.types import ChoiceOption, FieldType, field_info_to_dict
-from integrations.models import Integration
 from mapping.models import (
     EntitySync,
     FieldMapping,
@@ -17,20 +15,10 @@ from mapping.models import (
     OpportunitySync,
     SelectionCriterion,
 )
-from mapping.services import opportunities
 from tests.fixtures.browser import htmx_swap
-from tests.fixtures.metadata import ac, dv, metadata_seed
+from tests.fixtures.metadata import ac, dv
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def integration():
-    integration, _ = Integration.objects.get_or_create(name="Default")
-    integration.status = Integration.Status.CONNECTED
-    integration.save()
-    metadata_seed(integration)
-    return integration
 
 
 def save(page):
@@ -169,21 +157,8 @@ def test_a_custom_mapping_offers_only_compatible_fields(admin_page, integration)
 
 
 def test_it_enables_opportunities_and_makes_custom_fields_permanent(
-    admin_page, integration, monkeypatch
+    admin_page, integration, activecampaign_schemas
 ):
-    specs = []
-
-    def writer(spec):
-        specs.append(spec)
-        return CustomObjectSchema(
-            id="schema-1",
-            slug=spec.slug,
-            label=spec.label,
-            plural_label=spec.plural_label,
-            fields=spec.fields,
-        )
-
-    monkeypatch.setattr(opportunities, "_schema_writer", lambda integration: writer)
     page = admin_page
     page.goto("/data/opportunity/")
 
@@ -209,7 +184,7 @@ def test_it_enables_opportunities_and_makes_custom_fields_permanent(
     opportunity = OpportunitySync.objects.get(integration=integration)
     field = opportunity.fields.get()
     assert opportunity.custom_fields_enabled and field.in_schema and not field.enabled
-    assert "d365-new-region" in [f.id for f in specs[-1].fields]
+    assert "d365-new-region" in [f.id for f in activecampaign_schemas.specs[-1].fields]
 
 
 def add_custom_mapping(page, label: str, dynamics_field: str | None = None):

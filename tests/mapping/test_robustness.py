@@ -7,11 +7,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from integrations.models import Integration
-from mapping import services
 from mapping.models import EntitySync, FieldMapping, OpportunitySync, SelectionCriterion
-from tests.fixtures.metadata import metadata_seed
-from tests.mapping.test_configuration_page import form_of
+from tests.mapping.page_forms import form_of
 
 pytestmark = pytest.mark.django_db
 
@@ -38,20 +35,9 @@ EXTRA_KEYS = [
 
 
 @pytest.fixture
-def integration():
-    integration = Integration.objects.get(name="Default")
-    integration.status = Integration.Status.CONNECTED
-    integration.save()
-    metadata_seed(integration)
-    services.entity_syncs_ensure(integration=integration)
-    return integration
-
-
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    client.raise_request_exception = False  # a failure is a 500 answer, collected below
-    return client
+def admin_client(admin_client):
+    admin_client.raise_request_exception = False  # a failure is a 500 answer, collected below
+    return admin_client
 
 
 def snapshot(integration):

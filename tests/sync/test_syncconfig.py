@@ -9,7 +9,6 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
-from connectors.activecampaign.records import CustomObjectSchema
 from integrations.models import AuditEntry, Integration
 from mapping import services
 from mapping.models import EntitySync, FieldMapping, MetadataSnapshot, OpportunitySync
@@ -21,10 +20,10 @@ from mapping.services import (
     OpportunityInput,
     entity_input_from_saved,
 )
-from mapping.services import opportunities as opportunity_services
 from sync.config_files import configuration_export, configuration_import, configuration_loads
 from sync.models import SyncSettings
 from tests.fixtures.metadata import metadata_fields, metadata_seed
+from tests.fixtures.schemas import fake_schemas
 
 pytestmark = pytest.mark.django_db
 
@@ -46,29 +45,9 @@ LEAD_SOURCE_MAP = {
 }
 
 
-class Schemas:
-    """ActiveCampaign's custom object schemas, as far as the tests need them."""
-
-    def __init__(self):
-        self.specs = []
-        self.leave_out: set[str] = set()
-
-    def __call__(self, spec):
-        self.specs.append(spec)
-        return CustomObjectSchema(
-            id="schema-9",
-            slug=spec.slug,
-            label=spec.label,
-            plural_label=spec.plural_label,
-            fields=tuple(f for f in spec.fields if f.id not in self.leave_out),
-        )
-
-
 @pytest.fixture
 def schemas(monkeypatch):
-    schemas = Schemas()
-    monkeypatch.setattr(opportunity_services, "_schema_writer", lambda integration: schemas)
-    return schemas
+    return fake_schemas(monkeypatch)
 
 
 def connect(integration):
@@ -175,7 +154,7 @@ def test_it_round_trips_onto_a_fresh_database_that_read_the_same_account(
     assert after["sync"] == {"enabled": False, "schedule_hours": 6}
     # ActiveCampaign was asked for the custom object again; the fields in it are its answer.
     opportunity = OpportunitySync.objects.get(integration__name="Default")
-    assert opportunity.schema_id == "schema-9"
+    assert opportunity.schema_id == "schema-1"
     assert all(f.in_schema for f in opportunity.fields.all())
     assert AuditEntry.objects.filter(action="data.import").exists()
 
