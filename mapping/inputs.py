@@ -13,6 +13,25 @@ from dataclasses import dataclass, field
 from .core.directions import Direction
 from .models import EntitySync
 
+# Bounds on what a page or a file may ask for. Criterion values and option pairs are stored as
+# JSON, which has no length of its own; keys are bounded by their model fields.
+MAX_VALUE_LENGTH = 1000
+MAX_CRITERIA = 100
+MAX_MAPPINGS = 1000
+
+
+def text_problem(value: str, *, max_length: int) -> str | None:
+    """What is wrong with a piece of text to be stored, in words; None when nothing is.
+
+    PostgreSQL refuses a NUL character in text and in JSON, so it is refused here, with a
+    message, rather than there, with an error page.
+    """
+    if "\x00" in value:
+        return "contains a NUL character"
+    if len(value) > max_length:
+        return f"is longer than {max_length} characters"
+    return None
+
 
 @dataclass(frozen=True)
 class Problem:

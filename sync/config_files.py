@@ -1,70 +1,128 @@
-"""Configuration as code: the data configuration and sync settings of an integration as a
-JSON or YAML document (never a secret), and back.
+"""Configuration as code: an integration's data configuration and sync settings as a YAML or
+JSON document (never a secret, never an account's ids), and back.
 
-An import is validated completely first (by the same rules as the page) and applied in one
-transaction; a broken file changes nothing and every problem is reported with its path in the
-file ("entities.lead.mappings[3].dynamics"). The document carries the definitions of the fields
-it references, so that it can be checked on a database that has not read the services yet.
+The document (format 2)::
+
+    syncadmin: 2
+    integration: Default
+    entities:
+      lead:                       # lead, contact, account: all three
+        enabled: true
+        direction: bidirectional  # push, pull
+        selection: all            # criteria
+        conflict_rule: newest     # dynamics, activecampaign
+        deletion_policy: tag      # nothing, delete
+        criteria:                 # on Dynamics 365 fields, ANDed
+          - {dynamics_field: leadsourcecode, operator: in, value: ["4", "8"]}
+        standard_mappings:        # every standard pair of the entity, on or off
+          - {activecampaign_field: email, dynamics_field: emailaddress1, enabled: true,
+             clear_when_blank: false}
+        custom_mappings:
+          - {activecampaign_field: "14", dynamics_field: leadsourcecode, direction: pull,
+             value_map: {pull: {Web: "8"}}, clear_when_blank: false}
+    opportunities:
+      enabled: false
+      custom_fields: false
+      fields: [{dynamics_field: new_region, type: text, required: false, enabled: true}]
+    sync: {enabled: true, schedule_hours: 1}
+    fields: {}                    # what the fields named above were where the file came from
+
+Import rules:
+
+- The whole document is checked before anything is written, and every problem is reported at
+  once with its place in the file (`entities.lead.custom_mappings[3].dynamics_field: …`): types
+  (a boolean is never read as a number or as text), sizes as the models allow, unknown keys,
+  then the same rules as the Data configuration page. A broken file changes nothing.
+- Standard mappings are part of the product: they are checked without the services' fields, so
+  a fresh installation (not connected) imports a fresh installation's export.
+- Custom mappings, criteria and opportunity fields name fields of an account, and are checked
+  against that account's fields (read once if the integration is connected and has not read them
+  yet). Where the fields cannot be read (not connected), such entries are refused with one
+  message saying so, rather than accepted unchecked: an ActiveCampaign custom field id names a
+  different field in another account, and a mapping accepted on trust would sync the wrong data.
+- The `fields` section is never trusted over the account: it only lets the import notice that
+  an id names a different field in this account ("14" is "Birthday" here, "Source" in the file).
+  Which opportunity fields are in ActiveCampaign's custom object is asked of ActiveCampaign.
+- An unknown integration name is an error naming the existing ones, unless `create` is asked.
+- Vendor calls (reading fields, extending the opportunity custom object) happen before the one
+  transaction that writes, never inside it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import yaml
 from django.db import transaction
 
-from connectors.types import Vendor, field_info_from_dict, field_info_to_dict
+from connectors.errors import ConnectorError, user_message
+from connectors.types import FieldInfo, Vendor
 from integrations.models import Integration
 from integrations.services import audit_record
-from mapping.core.standard import SYNCED_ENTITIES
-from mapping.models import EntitySync, MetadataSnapshot, OpportunitySync
-from mapping.selectors import AC_ENTITY, Metadata, entity_syncs, metadata_cached, opportunity_sync
-from mapping.services import (
-    CriterionInput,
+from mapping.inputs import (
     EntityInput,
     MappingInput,
-    OpportunityFieldInput,
     OpportunityInput,
     Problem,
+)
+from mapping.models import EntitySync
+from mapping.selectors import AC_ENTITY, Metadata, entity_syncs, metadata_cached, opportunity_sync
+from mapping.services import (
     entity_input_from_saved,
+    entity_input_normalize,
     entity_problems,
     entity_syncs_ensure,
     entity_write,
-    normalized_criteria,
-    opportunity_fields_write,
+    metadata_fetch,
     opportunity_problems,
+)
+from mapping.services.metadata import Fetched, metadata_of, metadata_store
+from mapping.services.opportunities import (
+    SchemaWriter,
+    opportunity_schema_ensure,
+    opportunity_sync_locked,
+    opportunity_write,
+)
+from sync.config_reader import (
+    FORMAT_VERSION,
+    INTEGRATION_NAME_LENGTH,
+    ConfigFileError,
+    DocumentReader,
+    configuration_loads,
+    document_read,
 )
 from sync.models import SyncSettings
 
-FORMAT_VERSION = 1
-_FIELD_NAMES = {
-    "ac_key": "activecampaign",
-    "dynamics_key": "dynamics",
-    "field": "field",
-    "value": "value",
-    "direction": "direction",
-    "enabled": "enabled",
-    "ac_type": "type",
+__all__ = [
+    "ConfigFileError",
+    "configuration_dumps",
+    "configuration_export",
+    "configuration_import",
+    "configuration_loads",
+    "configuration_plan",
+]
+
+
+# The services' input names as the file spells them.
+_FILE_NAMES = {
+    "ac_key": "activecampaign_field",
+    "dynamics_key": "dynamics_field",
+    "field": "dynamics_field",
     "custom_fields_enabled": "custom_fields",
+    "ac_type": "type",
 }
-
-
-class ConfigFileError(Exception):
-    """The document cannot be imported; `problems` lists everything wrong, by path."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+_SIDE_NAMES = {Vendor.ACTIVECAMPAIGN.value: "ActiveCampaign", Vendor.DYNAMICS.value: "Dynamics 365"}
 
 
 # -- export ----------------------------------------------------------------------------------
 def configuration_export(*, integration: Integration) -> dict:
+    """The integration's configuration as a document (plain dicts and lists)."""
     entity_syncs_ensure(integration=integration)
     metadata = metadata_cached(integration=integration)
     entities = {}
-    referenced: dict[tuple[str, str], set[str]] = {}
+    named: dict[tuple[str, str], set[str]] = {}
     for entity, row in entity_syncs(integration=integration).items():
         data = entity_input_from_saved(row)
         entities[entity] = {
@@ -74,57 +132,45 @@ def configuration_export(*, integration: Integration) -> dict:
             "conflict_rule": data.conflict_rule,
             "deletion_policy": data.deletion_policy,
             "criteria": [
-                {"field": c.field_key, "operator": c.operator, "value": c.value}
+                {"dynamics_field": c.field_key, "operator": c.operator, "value": c.value}
                 for c in data.criteria
             ],
-            "mappings": [_mapping_out(m) for m in data.mappings],
+            "standard_mappings": [_mapping_out(m) for m in data.mappings if m.standard],
+            "custom_mappings": [_mapping_out(m) for m in data.mappings if not m.standard],
         }
-        dv = referenced.setdefault((Vendor.DYNAMICS.value, entity), set())
-        ac = referenced.setdefault((Vendor.ACTIVECAMPAIGN.value, AC_ENTITY[entity]), set())
+        dv = named.setdefault((Vendor.DYNAMICS.value, entity), set())
+        ac = named.setdefault((Vendor.ACTIVECAMPAIGN.value, AC_ENTITY[entity]), set())
         dv.update(c.field_key for c in data.criteria)
         dv.update(m.dynamics_key for m in data.mappings)
         ac.update(m.ac_key for m in data.mappings)
     opportunity = opportunity_sync(integration=integration)
-    opportunities = {"enabled": False, "custom_fields": False, "schema": None, "fields": []}
+    opportunities: dict = {"enabled": False, "custom_fields": False, "fields": []}
     if opportunity is not None:
         opportunities = {
             "enabled": opportunity.enabled,
             "custom_fields": opportunity.custom_fields_enabled,
-            "schema": (
-                {"id": opportunity.schema_id, "slug": opportunity.schema_slug}
-                if opportunity.schema_id
-                else None
-            ),
             "fields": [
                 {
-                    "dynamics": f.dynamics_key,
-                    "label": f.label,
+                    "dynamics_field": f.dynamics_key,
                     "type": f.ac_type,
                     "required": f.required,
                     "enabled": f.enabled,
-                    "in_schema": f.in_schema,
                 }
                 for f in opportunity.fields.all()
             ],
         }
-        referenced.setdefault((Vendor.DYNAMICS.value, "opportunity"), set()).update(
+        named.setdefault((Vendor.DYNAMICS.value, "opportunity"), set()).update(
             f.dynamics_key for f in opportunity.fields.all()
         )
-    settings_row = SyncSettings.objects.filter(integration=integration).first()
-    sync = {
-        "enabled": settings_row.enabled if settings_row else True,
-        "schedule_hours": settings_row.schedule_hours
-        if settings_row
-        else SyncSettings.Schedule.EVERY_HOUR.value,
-    }
+    settings_row = SyncSettings.objects.filter(integration=integration).first() or SyncSettings()
     sides = {
         Vendor.ACTIVECAMPAIGN.value: metadata.activecampaign,
         Vendor.DYNAMICS.value: metadata.dynamics,
     }
     fields: dict[str, dict[str, list]] = {}
-    for (vendor, entity), keys in sorted(referenced.items()):
+    for (vendor, entity), keys in sorted(named.items()):
         known = sides[vendor].get(entity, {})
-        found = [field_info_to_dict(known[key]) for key in sorted(keys) if key in known]
+        found = [_field_out(known[key]) for key in sorted(keys) if key in known]
         if found:
             fields.setdefault(vendor, {})[entity] = found
     return {
@@ -132,21 +178,33 @@ def configuration_export(*, integration: Integration) -> dict:
         "integration": integration.name,
         "entities": entities,
         "opportunities": opportunities,
-        "sync": sync,
+        "sync": {
+            "enabled": bool(settings_row.enabled),
+            "schedule_hours": int(settings_row.schedule_hours),
+        },
         "fields": fields,
     }
 
 
 def _mapping_out(mapping: MappingInput) -> dict:
-    out = {"activecampaign": mapping.ac_key, "dynamics": mapping.dynamics_key}
-    if mapping.standard:
-        out["standard"] = True
-    out["enabled"] = mapping.enabled
+    out: dict = {
+        "activecampaign_field": mapping.ac_key,
+        "dynamics_field": mapping.dynamics_key,
+    }
+    if mapping.standard or not mapping.enabled:
+        out["enabled"] = mapping.enabled
     if mapping.direction:
         out["direction"] = mapping.direction
     if mapping.value_map:
         out["value_map"] = mapping.value_map
     out["clear_when_blank"] = mapping.clear_when_blank
+    return out
+
+
+def _field_out(info: FieldInfo) -> dict:
+    out: dict = {"key": info.key, "label": info.label, "type": info.type.value}
+    if info.options:
+        out["options"] = [[option.value, option.label] for option in info.options]
     return out
 
 
@@ -156,354 +214,245 @@ def configuration_dumps(document: dict, *, fmt: str) -> str:
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
 
-# -- import --------------------------------------------------------------------------------
-def configuration_loads(text: str) -> object:
-    """Parse JSON or YAML (YAML is a superset of JSON); a syntax error names its line."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigFileError(
-            [f"(file): not valid JSON or YAML{where}: {getattr(error, 'problem', None) or error}"]
-        ) from error
-
-
+# -- import ----------------------------------------------------------------------------------
 @dataclass
 class ImportPlan:
+    """A checked document: what to write, where."""
+
+    integration: Integration | None  # None: created on import (`create`)
     integration_name: str
     entities: list[EntityInput]
     opportunity: OpportunityInput
-    opportunity_extra: list[dict]  # per field: label, in_schema
-    schema: dict | None
     sync: dict
     metadata: Metadata
-    file_fields: dict
+    fetched: Fetched | None  # fields read from the services for this import, to cache
+    places: dict[str, str] = field(default_factory=dict)  # service path -> place in the file
 
 
-class _Reader:
-    """Reads the document with a path for every value, collecting problems instead of stopping."""
+def configuration_plan(
+    document: object,
+    *,
+    integration_name: str | None = None,
+    create: bool = False,
+    fetch: Callable[..., Fetched] = metadata_fetch,
+) -> ImportPlan:
+    """Check the whole document; return what to write, or raise ConfigFileError with every
+    problem. May read the services' fields (a vendor call); writes nothing."""
+    read = document_read(document)
+    r = read.reader
+    name, name_path = read.integration_name, "integration"
+    if integration_name is not None:
+        name, name_path = integration_name, "--integration"
+        r.text(name, name_path, max_length=INTEGRATION_NAME_LENGTH)
+    integration = Integration.objects.filter(name=name).first() if name else None
+    if name and integration is None and not create:
+        existing = ", ".join(Integration.objects.order_by("name").values_list("name", flat=True))
+        r.problem(
+            name_path,
+            f"no integration is named {name!r} (existing: {existing or 'none'}); "
+            "pass --create to create it",
+        )
+    entities, opportunity, places = read.entities, read.opportunity, read.places
 
-    def __init__(self):
-        self.problems: list[str] = []
-
-    def problem(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}")
-
-    def mapping(self, value, path: str) -> dict:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.problem(path, f"expected a mapping (key: value), found {type(value).__name__}")
-            return {}
-        return value
-
-    def items(self, value, path: str) -> list:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.problem(path, f"expected a list, found {type(value).__name__}")
-            return []
-        return value
-
-    def text(self, value, path: str, *, required: bool = True, default: str = "") -> str:
-        if value is None:
-            if required:
-                self.problem(path, "is missing")
-            return default
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.problem(path, f"expected text, found {type(value).__name__}")
-            return default
-        return str(value)
-
-    def flag(self, value, path: str, *, default: bool) -> bool:
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.problem(path, "expected true or false")
-            return default
-        return value
-
-    def unknown_keys(self, value: dict, allowed: set[str], path: str) -> None:
-        for key in value:
-            if key not in allowed:
-                self.problem(
-                    f"{path}.{key}", f"unknown key (expected one of: {', '.join(sorted(allowed))})"
+    metadata = Metadata(activecampaign={}, dynamics={}, fetched_at={})
+    fetched = None
+    read_failed = False
+    if integration is not None:
+        metadata = metadata_cached(integration=integration)
+        if integration.is_connected and not metadata.complete:
+            try:
+                fetched = fetch(integration=integration)
+                metadata = metadata_of(fetched)
+            except ConnectorError as error:
+                read_failed = True
+                r.problem(
+                    "integration", f"could not read the services' fields: {user_message(error)}"
                 )
 
-
-def configuration_plan(document: object, *, integration: Integration | None) -> ImportPlan:
-    """Check the document completely; return what to apply or raise ConfigFileError."""
-    r = _Reader()
-    root = r.mapping(document, "(file)")
-    r.unknown_keys(
-        root, {"syncadmin", "integration", "entities", "opportunities", "sync", "fields"}, "(file)"
+    structural = list(r.problems)
+    unchecked = _unchecked_places(entities, opportunity, metadata, places)
+    if unchecked and (integration is not None or create) and not read_failed:
+        shown = ", ".join(unchecked[:3]) + (", …" if len(unchecked) > 3 else "")
+        r.problem(
+            "integration",
+            f"{name} has not read the fields of ActiveCampaign and Dynamics 365 (connect it in "
+            f"Settings, then import again), so {len(unchecked)} entries that name their fields "
+            f"cannot be checked: {shown}. Standard mappings need no fields.",
+        )
+    if opportunity.enabled and integration is not None and not integration.is_connected:
+        r.problem(
+            "opportunities.enabled",
+            "opportunities sync into a custom object in ActiveCampaign: connect the "
+            "integration in Settings first",
+        )
+    if opportunity.enabled and integration is None and create:
+        r.problem(
+            "opportunities.enabled",
+            "opportunities sync into a custom object in ActiveCampaign: import with "
+            "opportunities off, connect the new integration, then turn them on",
+        )
+    _identity_problems(r, entities, opportunity, metadata, read.file_fields, places)
+    r.problems += _rule_problems(
+        entities, opportunity, metadata, integration, places, skip=[*structural, *unchecked]
     )
-    if root.get("syncadmin") != FORMAT_VERSION:
-        r.problem("syncadmin", f"expected format version {FORMAT_VERSION}")
-    name = r.text(root.get("integration"), "integration")
-    file_fields = _file_fields(r, root.get("fields"))
-    metadata = _plan_metadata(integration, file_fields)
-
-    entities = []
-    raw_entities = r.mapping(root.get("entities"), "entities")
-    for key in raw_entities:
-        if key not in SYNCED_ENTITIES:
-            r.problem(f"entities.{key}", f"unknown entity (expected {', '.join(SYNCED_ENTITIES)})")
-    for entity in SYNCED_ENTITIES:
-        path = f"entities.{entity}"
-        raw = r.mapping(raw_entities.get(entity), path)
-        if not raw:
-            r.problem(path, "is missing")
-            continue
-        r.unknown_keys(
-            raw,
-            {
-                "enabled",
-                "direction",
-                "selection",
-                "conflict_rule",
-                "deletion_policy",
-                "criteria",
-                "mappings",
-            },
-            path,
-        )
-        data = EntityInput(
-            entity=entity,
-            enabled=r.flag(raw.get("enabled"), f"{path}.enabled", default=True),
-            direction=r.text(raw.get("direction"), f"{path}.direction"),
-            selection=r.text(
-                raw.get("selection"), f"{path}.selection", required=False, default="all"
-            ),
-            conflict_rule=r.text(
-                raw.get("conflict_rule"),
-                f"{path}.conflict_rule",
-                required=False,
-                default=EntitySync.ConflictRule.NEWEST.value,
-            ),
-            deletion_policy=r.text(
-                raw.get("deletion_policy"),
-                f"{path}.deletion_policy",
-                required=False,
-                default=EntitySync.DeletionPolicy.TAG.value,
-            ),
-        )
-        for index, item in enumerate(r.items(raw.get("criteria"), f"{path}.criteria")):
-            item_path = f"{path}.criteria[{index}]"
-            item = r.mapping(item, item_path)
-            r.unknown_keys(item, {"field", "operator", "value"}, item_path)
-            value = item.get("value")
-            if isinstance(value, list):
-                value = [str(v) for v in value]
-            elif value is not None:
-                value = str(value)
-            data.criteria.append(
-                CriterionInput(
-                    r.text(item.get("field"), f"{item_path}.field"),
-                    r.text(item.get("operator"), f"{item_path}.operator"),
-                    value,
-                )
-            )
-        for index, item in enumerate(r.items(raw.get("mappings"), f"{path}.mappings")):
-            item_path = f"{path}.mappings[{index}]"
-            item = r.mapping(item, item_path)
-            r.unknown_keys(
-                item,
-                {
-                    "activecampaign",
-                    "dynamics",
-                    "standard",
-                    "enabled",
-                    "direction",
-                    "value_map",
-                    "clear_when_blank",
-                },
-                item_path,
-            )
-            value_map = r.mapping(item.get("value_map"), f"{item_path}.value_map")
-            data.mappings.append(
-                MappingInput(
-                    ac_key=r.text(item.get("activecampaign"), f"{item_path}.activecampaign"),
-                    dynamics_key=r.text(item.get("dynamics"), f"{item_path}.dynamics"),
-                    standard=r.flag(item.get("standard"), f"{item_path}.standard", default=False),
-                    enabled=r.flag(item.get("enabled"), f"{item_path}.enabled", default=True),
-                    clear_when_blank=r.flag(
-                        item.get("clear_when_blank"),
-                        f"{item_path}.clear_when_blank",
-                        default=False,
-                    ),
-                    direction=r.text(
-                        item.get("direction"), f"{item_path}.direction", required=False
-                    ),
-                    value_map={
-                        str(flow): {
-                            str(k): str(v)
-                            for k, v in r.mapping(pairs, f"{item_path}.value_map.{flow}").items()
-                        }
-                        for flow, pairs in value_map.items()
-                    },
-                )
-            )
-        entities.append(data)
-
-    raw_opp = r.mapping(root.get("opportunities"), "opportunities")
-    r.unknown_keys(raw_opp, {"enabled", "custom_fields", "schema", "fields"}, "opportunities")
-    opportunity = OpportunityInput(
-        enabled=r.flag(raw_opp.get("enabled"), "opportunities.enabled", default=False),
-        custom_fields_enabled=r.flag(
-            raw_opp.get("custom_fields"), "opportunities.custom_fields", default=False
-        ),
-    )
-    extra = []
-    for index, item in enumerate(r.items(raw_opp.get("fields"), "opportunities.fields")):
-        item_path = f"opportunities.fields[{index}]"
-        item = r.mapping(item, item_path)
-        r.unknown_keys(
-            item,
-            {"dynamics", "label", "type", "required", "enabled", "in_schema", "target"},
-            item_path,
-        )
-        if item.get("target", "custom_object") != "custom_object":
-            r.problem(
-                f"{item_path}.target",
-                "opportunity fields go to the opportunity custom "
-                "object, never to ActiveCampaign deal fields",
-            )
-        opportunity.fields.append(
-            OpportunityFieldInput(
-                r.text(item.get("dynamics"), f"{item_path}.dynamics"),
-                r.text(item.get("type"), f"{item_path}.type"),
-                r.flag(item.get("required"), f"{item_path}.required", default=False),
-                r.flag(item.get("enabled"), f"{item_path}.enabled", default=True),
-            )
-        )
-        extra.append(
-            {
-                "label": r.text(item.get("label"), f"{item_path}.label", required=False),
-                "in_schema": r.flag(item.get("in_schema"), f"{item_path}.in_schema", default=False),
-            }
-        )
-    schema = raw_opp.get("schema")
-    if schema is not None:
-        schema = r.mapping(schema, "opportunities.schema")
-        r.unknown_keys(schema, {"id", "slug"}, "opportunities.schema")
-        schema = {
-            "id": r.text(schema.get("id"), "opportunities.schema.id"),
-            "slug": r.text(schema.get("slug"), "opportunities.schema.slug"),
-        }
-
-    raw_sync = r.mapping(root.get("sync"), "sync")
-    r.unknown_keys(raw_sync, {"enabled", "schedule_hours"}, "sync")
-    hours = raw_sync.get("schedule_hours", SyncSettings.Schedule.EVERY_HOUR.value)
-    if hours not in SyncSettings.Schedule.values:
-        r.problem("sync.schedule_hours", f"expected one of {SyncSettings.Schedule.values}")
-    sync = {
-        "enabled": r.flag(raw_sync.get("enabled"), "sync.enabled", default=True),
-        "schedule_hours": hours,
-    }
-
-    # The same rules as the page, on the whole document.
-    if not r.problems:
-        saved_rows = entity_syncs(integration=integration) if integration else {}
-        for data in entities:
-            saved = saved_rows.get(data.entity)
-            pairs = (
-                {(m.ac_key, m.dynamics_key) for m in entity_input_from_saved(saved).mappings}
-                if saved
-                else set()
-            )
-            for problem in entity_problems(data, metadata=metadata, saved=pairs):
-                r.problems.append(_file_path(problem))
-        saved_opp = opportunity_sync(integration=integration) if integration else None
-        for problem in opportunity_problems(opportunity, metadata=metadata, saved=saved_opp):
-            r.problems.append(_file_path(problem))
     if r.problems:
         raise ConfigFileError(r.problems)
-    return ImportPlan(name, entities, opportunity, extra, schema, sync, metadata, file_fields)
-
-
-def _file_fields(r: _Reader, raw) -> dict:
-    """{(vendor, entity): [FieldInfo dicts]} from the document's `fields` section."""
-    result = {}
-    for vendor, entities in r.mapping(raw, "fields").items():
-        if vendor not in {v.value for v in Vendor}:
-            r.problem(f"fields.{vendor}", "unknown service")
-            continue
-        for entity, items in r.mapping(entities, f"fields.{vendor}").items():
-            checked = []
-            for index, item in enumerate(r.items(items, f"fields.{vendor}.{entity}")):
-                try:
-                    field_info_from_dict(
-                        {**r.mapping(item, "x"), "vendor": vendor, "entity": entity}
-                    )
-                    checked.append({**item, "vendor": vendor, "entity": entity})
-                except (KeyError, ValueError, TypeError) as error:
-                    r.problem(
-                        f"fields.{vendor}.{entity}[{index}]", f"not a field definition ({error})"
-                    )
-            result[(vendor, entity)] = checked
-    return result
-
-
-def _plan_metadata(integration: Integration | None, file_fields: dict) -> Metadata:
-    """What the services reported, where this installation has read it; else the document's."""
-    cached = metadata_cached(integration=integration) if integration else None
-    sides = {Vendor.ACTIVECAMPAIGN.value: {}, Vendor.DYNAMICS.value: {}}
-    if cached is not None:
-        sides[Vendor.ACTIVECAMPAIGN.value].update(cached.activecampaign)
-        sides[Vendor.DYNAMICS.value].update(cached.dynamics)
-    for (vendor, entity), items in file_fields.items():
-        if entity not in sides[vendor]:
-            infos = [field_info_from_dict(item) for item in items]
-            sides[vendor][entity] = {f.key: f for f in infos}
-    return Metadata(
-        activecampaign=sides[Vendor.ACTIVECAMPAIGN.value],
-        dynamics=sides[Vendor.DYNAMICS.value],
-        fetched_at={},
+    return ImportPlan(
+        integration, name, entities, opportunity, read.sync, metadata, fetched, places
     )
 
 
-def _file_path(problem: Problem) -> str:
-    """lead.mappings.3.dynamics_key -> entities.lead.mappings[3].dynamics"""
-    parts = problem.path.split(".")
-    out = ["opportunities"] if parts[0] == "opportunity" else ["entities", parts[0]]
-    rest = parts[1:]
-    i = 0
-    while i < len(rest):
-        part = rest[i]
-        if i + 1 < len(rest) and rest[i + 1].isdigit():
-            out.append(f"{part}[{rest[i + 1]}]")
-            i += 2
-            continue
-        out.append(_FIELD_NAMES.get(part, part))
-        i += 1
-    return f"{'.'.join(out)}: {problem.message}"
+def _unchecked_places(
+    entities: list[EntityInput],
+    opportunity: OpportunityInput,
+    metadata: Metadata,
+    places: dict[str, str],
+) -> list[str]:
+    """Places of entries that name an account's fields where those fields were not read."""
+    unchecked = []
+    for data in entities:
+        ac_read = bool(metadata.ac_fields_for(data.entity))
+        dv_read = bool(metadata.dynamics_fields_for(data.entity))
+        if not dv_read:
+            unchecked += [places[f"{data.entity}.criteria.{i}"] for i in range(len(data.criteria))]
+        for index, mapping in enumerate(data.mappings):
+            if not mapping.standard and not (ac_read and dv_read):
+                unchecked.append(places[f"{data.entity}.mappings.{index}"])
+    if not metadata.dynamics_fields_for("opportunity"):
+        unchecked += [places[f"opportunity.fields.{i}"] for i in range(len(opportunity.fields))]
+    return unchecked
+
+
+def _identity_problems(
+    r: DocumentReader,
+    entities: list[EntityInput],
+    opportunity: OpportunityInput,
+    metadata: Metadata,
+    file_fields: dict[tuple[str, str], dict[str, dict]],
+    places: dict[str, str],
+) -> None:
+    """A field the file describes must be the same field in this account: ActiveCampaign custom
+    field ids are numbers per account, so "14" may be another field here."""
+
+    def check(vendor: str, entity: str, key: str, place: str) -> None:
+        described = file_fields.get((vendor, entity), {}).get(key)
+        account = (
+            metadata.activecampaign if vendor == Vendor.ACTIVECAMPAIGN.value else metadata.dynamics
+        )
+        here = account.get(entity, {}).get(key)
+        if described is None or here is None:
+            return
+        same_label = here.label.casefold() == described["label"].casefold()
+        if here.type.value != described["type"] or (
+            vendor == Vendor.ACTIVECAMPAIGN.value and not same_label
+        ):
+            r.problem(
+                place,
+                f"{_SIDE_NAMES[vendor]} field {key!r} is “{here.label}” ({here.type.value}) in "
+                f"this account, but “{described['label']}” ({described['type']}) in the file: "
+                "the file may come from another account; name this account's field",
+            )
+
+    for data in entities:
+        for index, mapping in enumerate(data.mappings):
+            if mapping.standard:
+                continue
+            place = places[f"{data.entity}.mappings.{index}"]
+            check(
+                Vendor.ACTIVECAMPAIGN.value,
+                AC_ENTITY[data.entity],
+                mapping.ac_key,
+                f"{place}.activecampaign_field",
+            )
+            check(
+                Vendor.DYNAMICS.value, data.entity, mapping.dynamics_key, f"{place}.dynamics_field"
+            )
+    for index, item in enumerate(opportunity.fields):
+        place = places[f"opportunity.fields.{index}"]
+        check(Vendor.DYNAMICS.value, "opportunity", item.dynamics_key, f"{place}.dynamics_field")
+
+
+def _rule_problems(
+    entities: list[EntityInput],
+    opportunity: OpportunityInput,
+    metadata: Metadata,
+    integration: Integration | None,
+    places: dict[str, str],
+    *,
+    skip: list[str] = (),
+    locked: bool = False,
+) -> list[str]:
+    """The page's rules on the whole document, by place in the file; a rule problem where the
+    file already has a problem of its own (or an entry that could not be checked) is left out,
+    since it would only repeat it."""
+    saved_rows = entity_syncs(integration=integration) if integration else {}
+    problems: list[Problem] = []
+    for data in entities:
+        saved = saved_rows.get(data.entity)
+        pairs = (
+            {(m.ac_key, m.dynamics_key) for m in entity_input_from_saved(saved).mappings}
+            if saved
+            else set()
+        )
+        problems += entity_problems(data, metadata=metadata, saved=pairs)
+    if integration is None:
+        saved_opportunity = None
+    elif locked:
+        saved_opportunity = opportunity_sync_locked(integration=integration)
+    else:
+        saved_opportunity = opportunity_sync(integration=integration)
+    problems += opportunity_problems(opportunity, metadata=metadata, saved=saved_opportunity)
+    covered = [item.split(": ", 1)[0] for item in skip]
+    found = []
+    for problem in problems:
+        place = _place(problem.path, places)
+        if not any(_overlaps(place, other) for other in covered):
+            found.append(f"{place}: {problem.message}")
+    return found
+
+
+def _overlaps(place: str, covered: str) -> bool:
+    """A rule problem at `place` says nothing new after a problem at `covered`: the same
+    place, a part of it, or the entry (a list item) that a part belongs to."""
+
+    def under(inner: str, outer: str) -> bool:
+        return inner.startswith((f"{outer}.", f"{outer}["))
+
+    return (
+        place == covered or under(place, covered) or (place.endswith("]") and under(covered, place))
+    )
+
+
+def _place(path: str, places: dict[str, str]) -> str:
+    """A services path ("lead.mappings.7.dynamics_key") as a place in the file
+    ("entities.lead.custom_mappings[1].dynamics_field")."""
+    parts = path.split(".")
+    for end in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:end])
+        if prefix in places:
+            rest = [_FILE_NAMES.get(part, part) for part in parts[end:]]
+            return ".".join([places[prefix], *rest])
+    return path
 
 
 @transaction.atomic
-def configuration_import(
-    *, document: object, integration_name: str | None = None, actor=None, dry_run: bool = False
-) -> ImportPlan:
-    """Validate the whole document, then (unless dry_run) apply it in one transaction."""
-    name = integration_name or (document.get("integration") if isinstance(document, dict) else None)
-    integration = Integration.objects.filter(name=name).first() if isinstance(name, str) else None
-    plan = configuration_plan(document, integration=integration)
-    if dry_run:
-        transaction.set_rollback(True)
-        return plan
-    if integration is None:
-        integration = Integration.objects.create(name=integration_name or plan.integration_name)
-    for (vendor, entity), items in plan.file_fields.items():
-        # A fresh installation gets the document's field definitions until it reads the
-        # services itself; what it has read already is kept.
-        MetadataSnapshot.objects.get_or_create(
-            integration=integration, vendor=vendor, entity=entity, defaults={"fields": items}
-        )
+def _write(plan: ImportPlan, *, actor, schema) -> Integration:
+    integration = plan.integration or Integration.objects.create(name=plan.integration_name)
+    if plan.fetched is not None:
+        metadata_store(integration=integration, fetched=plan.fetched)
+    # Lock what is saved and check again: another administrator may have saved meanwhile.
+    list(EntitySync.objects.select_for_update().filter(integration=integration))
+    again = _rule_problems(
+        plan.entities, plan.opportunity, plan.metadata, integration, plan.places, locked=True
+    )
+    if again:
+        raise ConfigFileError(again)
     for data in plan.entities:
-        normalized_criteria(data, plan.metadata)
+        entity_input_normalize(data, plan.metadata)
         entity_write(integration, data)
-    _opportunity_write(integration, plan)
+    opportunity_write(
+        integration=integration, data=plan.opportunity, metadata=plan.metadata, schema=schema
+    )
     SyncSettings.objects.update_or_create(integration=integration, defaults=plan.sync)
     audit_record(
         integration=integration,
@@ -511,18 +460,40 @@ def configuration_import(
         action="data.import",
         summary="Imported the data configuration and sync settings from a file",
     )
+    return integration
+
+
+def configuration_import(
+    *,
+    document: object,
+    integration_name: str | None = None,
+    create: bool = False,
+    actor=None,
+    dry_run: bool = False,
+    fetch: Callable[..., Fetched] = metadata_fetch,
+    schema_writer: SchemaWriter | None = None,
+) -> ImportPlan:
+    """Check the whole document, then (unless dry_run) write it in one transaction.
+
+    Raises ConfigFileError with every problem; nothing is written then. With opportunities on,
+    ActiveCampaign's custom object is created or extended first (outside the transaction; it
+    only ever grows, so a later refusal leaves nothing wrong there).
+    """
+    plan = configuration_plan(
+        document, integration_name=integration_name, create=create, fetch=fetch
+    )
+    if dry_run:
+        return plan
+    schema = None
+    if plan.opportunity.enabled and plan.integration is not None:
+        schema, problem = opportunity_schema_ensure(
+            integration=plan.integration,
+            data=plan.opportunity,
+            saved=opportunity_sync(integration=plan.integration),
+            metadata=plan.metadata,
+            schema_writer=schema_writer,
+        )
+        if problem is not None:
+            raise ConfigFileError([f"opportunities: {problem.message}"])
+    plan.integration = _write(plan, actor=actor, schema=schema)
     return plan
-
-
-def _opportunity_write(integration: Integration, plan: ImportPlan) -> None:
-    opportunity, _ = OpportunitySync.objects.get_or_create(integration=integration)
-    opportunity.enabled = plan.opportunity.enabled
-    opportunity.custom_fields_enabled = plan.opportunity.custom_fields_enabled
-    if plan.schema:
-        opportunity.schema_id, opportunity.schema_slug = plan.schema["id"], plan.schema["slug"]
-    opportunity.save()
-    rows = opportunity_fields_write(opportunity, plan.opportunity.fields, metadata=plan.metadata)
-    for row, extra in zip(rows, plan.opportunity_extra, strict=True):
-        row.label = extra["label"] or row.label
-        row.in_schema = extra["in_schema"] and bool(plan.schema)
-        row.save(update_fields=["label", "in_schema"])

@@ -8,11 +8,18 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
+from connectors.types import ChoiceOption, FieldInfo, FieldType
 from integrations.models import Integration
 from integrations.services import audit_record
 
 from ..core.compat import conversion, pair_directions
-from ..core.criteria import CriterionError, criterion_parse, criterion_raw_value
+from ..core.criteria import (
+    CriterionError,
+    Operator,
+    criterion_parse,
+    criterion_raw_value,
+    operators_for,
+)
 from ..core.directions import Direction
 from ..core.standard import (
     ENTITIES,
@@ -21,10 +28,25 @@ from ..core.standard import (
     standard_mapping,
     standard_mappings,
 )
-from ..core.transforms import value_map_problems
-from ..inputs import CriterionInput, EntityInput, MappingInput, Problem
+from ..core.transforms import FALSE, TRUE
+from ..inputs import (
+    MAX_CRITERIA,
+    MAX_MAPPINGS,
+    MAX_VALUE_LENGTH,
+    CriterionInput,
+    EntityInput,
+    MappingInput,
+    Problem,
+    text_problem,
+)
 from ..models import EntitySync, FieldMapping, SelectionCriterion
 from ..selectors import Metadata, metadata_cached
+
+_FIELD_KEY = SelectionCriterion._meta.get_field("field_key").max_length
+_OPERATOR = SelectionCriterion._meta.get_field("operator").max_length
+_AC_KEY = FieldMapping._meta.get_field("ac_key").max_length
+_DV_KEY = FieldMapping._meta.get_field("dynamics_key").max_length
+_DIRECTION = FieldMapping._meta.get_field("direction").max_length
 
 
 # -- defaults ------------------------------------------------------------------------------------
@@ -88,6 +110,10 @@ def entity_problems(
     ac_fields = metadata.ac_fields_for(entity)
     dv_fields = metadata.dynamics_fields_for(entity)
     saved = set(saved)
+    sizes = _size_problems(data)
+    problems += sizes
+    if sizes:
+        return problems  # unstorable text: the rules below would only repeat it
 
     if data.selection == EntitySync.Selection.CRITERIA and not data.criteria:
         problem("criteria", "Add at least one criterion, or sync all created or updated records.")
@@ -98,16 +124,25 @@ def entity_problems(
                 f"criteria.{index}.field", f"Dynamics 365 has no {entity} field {item.field_key!r}."
             )
             continue
+        if item.operator not in {o.value for o in operators_for(dv_field)}:
+            known = item.operator in Operator.__members__.values()
+            problem(
+                f"criteria.{index}.operator",
+                f"“{Operator(item.operator).label}” cannot be used with {dv_field.label}."
+                if known
+                else f"“{item.operator}” is not a known operator.",
+            )
+            continue
         try:
-            criterion_parse(dv_field, item.operator, item.value)
+            criterion_parse(dv_field, item.operator, _typed(item.value))
         except CriterionError as error:
             problem(f"criteria.{index}.value", str(error))
 
     standard_by_ac = {pair.ac_key: pair for pair in standard_mappings(entity)}
     enabled_standard = {m.ac_key for m in data.mappings if m.standard and m.enabled}
     seen_standard: set[str] = set()
-    used_ac: dict[str, int] = {}
-    used_dv: dict[str, int] = {}
+    used_ac: set[str] = set()
+    used_dv: set[str] = set()
     for index, mapping in enumerate(data.mappings):
         path = f"mappings.{index}"
         if mapping.standard:
@@ -118,6 +153,9 @@ def entity_problems(
                     f"{mapping.ac_key} ↔ {mapping.dynamics_key} is not a standard "
                     f"{ENTITIES[entity].label_singular.lower()} mapping.",
                 )
+                continue
+            if mapping.ac_key in seen_standard:
+                problem(path, f"The standard {pair.name} mapping is given twice.")
                 continue
             seen_standard.add(mapping.ac_key)
             if pair.locked and not mapping.enabled:
@@ -136,16 +174,21 @@ def entity_problems(
             continue
         if not mapping.enabled:
             continue
-        for used, key, side in (
-            (used_ac, mapping.ac_key, "ActiveCampaign"),
-            (used_dv, mapping.dynamics_key, "Dynamics 365"),
+        if not mapping.dynamics_key:
+            ac_label = ac_fields[mapping.ac_key].label if mapping.ac_key in ac_fields else ""
+            problem(
+                f"{path}.dynamics_key",
+                f"Choose the Dynamics 365 field for “{ac_label or mapping.ac_key}”.",
+            )
+            continue
+        for used, key, fields, side, name in (
+            (used_ac, mapping.ac_key, ac_fields, "ActiveCampaign", "ac_key"),
+            (used_dv, mapping.dynamics_key, dv_fields, "Dynamics 365", "dynamics_key"),
         ):
             if key in used:
-                problem(
-                    f"{path}.{'ac_key' if used is used_ac else 'dynamics_key'}",
-                    f"The {side} field {key!r} is mapped twice (also row {used[key] + 1}).",
-                )
-            used[key] = index
+                label = fields[key].label if key in fields else key
+                problem(f"{path}.{name}", f"The {side} field “{label}” is mapped twice.")
+            used.add(key)
         # Field-level direction only inside a bidirectional entity (S-3.3).
         field_direction = None
         if mapping.direction:
@@ -163,14 +206,19 @@ def entity_problems(
         ac_field = ac_fields.get(mapping.ac_key)
         dv_field = dv_fields.get(mapping.dynamics_key)
         if ac_field is None or dv_field is None:
+            if mapping.standard:
+                # Part of the product, valid without the account's fields (a fresh
+                # installation has read none); the page flags a field the account lacks.
+                continue
             if (mapping.ac_key, mapping.dynamics_key) in saved:
                 continue  # vanished since it was saved: flagged on the page, kept
-            missing = (
-                f"ActiveCampaign has no field {mapping.ac_key!r}"
-                if ac_field is None
-                else f"Dynamics 365 has no {entity} field {mapping.dynamics_key!r}"
-            )
-            problem(path, f"{missing}.")
+            if ac_field is None:
+                problem(f"{path}.ac_key", f"ActiveCampaign has no field {mapping.ac_key!r}.")
+            else:
+                problem(
+                    f"{path}.dynamics_key",
+                    f"Dynamics 365 has no {entity} field {mapping.dynamics_key!r}.",
+                )
             continue
         if mapping.standard and standard_by_ac[mapping.ac_key].is_relationship:
             continue  # the account link is resolved by the sync engine, not converted
@@ -184,7 +232,7 @@ def entity_problems(
                 (dv_field, ac_field) if flow is Direction.PUSH else (ac_field, dv_field)
             )
             if conversion(source.type, target.type).needs_value_map:
-                for message in value_map_problems(
+                for message in option_pair_problems(
                     mapping.value_map.get(flow.value, {}), source, target
                 ):
                     problem(f"{path}.value_map.{flow.value}", message)
@@ -192,6 +240,83 @@ def entity_problems(
         if pair.ac_key not in seen_standard:
             problem("mappings", f"The standard {pair.name} mapping is missing.")
     return problems
+
+
+def field_options(field: FieldInfo) -> list[ChoiceOption]:
+    """A field's options for pairing; a yes/no field without labelled options offers Yes, No."""
+    if field.type == FieldType.BOOLEAN and not field.options:
+        return [ChoiceOption(TRUE, "Yes"), ChoiceOption(FALSE, "No")]
+    return list(field.options)
+
+
+def option_pair_problems(value_map: dict, source: FieldInfo, target: FieldInfo) -> list[str]:
+    """Option pairs naming an option that is not there, in words.
+
+    An option may stay unpaired: its value is not synced, and the page says so on the row.
+    (`mapping.core.transforms.value_map_problems` asks for every option to be paired.)
+    """
+    sources = {option.value for option in field_options(source)}
+    targets = {option.value for option in field_options(target)}
+    problems = []
+    for key, value in value_map.items():
+        if key not in sources:
+            problems.append(f"“{key}” is not an option of {source.label}.")
+        if value not in targets:
+            problems.append(f"“{value}” is not an option of {target.label}.")
+    return problems
+
+
+def _size_problems(data: EntityInput) -> list[Problem]:
+    """Counts, lengths and characters the database could not store."""
+    problems: list[Problem] = []
+    entity = data.entity
+    if len(data.criteria) > MAX_CRITERIA:
+        problems.append(
+            Problem(f"{entity}.criteria", f"At most {MAX_CRITERIA} criteria can be set.")
+        )
+    if len(data.mappings) > MAX_MAPPINGS:
+        problems.append(
+            Problem(f"{entity}.mappings", f"At most {MAX_MAPPINGS} fields can be mapped.")
+        )
+
+    def check(path: str, value, max_length: int, what: str) -> None:
+        message = text_problem(str(value), max_length=max_length)
+        if message:
+            problems.append(Problem(f"{entity}.{path}", f"{what} {message}."))
+
+    for index, item in enumerate(data.criteria[:MAX_CRITERIA]):
+        check(f"criteria.{index}.field", item.field_key, _FIELD_KEY, "The field name")
+        check(f"criteria.{index}.operator", item.operator, _OPERATOR, "The operator")
+        values = item.value if isinstance(item.value, list) else [item.value or ""]
+        if len(values) > MAX_MAPPINGS:
+            problems.append(Problem(f"{entity}.criteria.{index}.value", "Too many values."))
+        for value in values[:MAX_MAPPINGS]:
+            check(f"criteria.{index}.value", value, MAX_VALUE_LENGTH, "The value")
+    for index, mapping in enumerate(data.mappings[:MAX_MAPPINGS]):
+        check(f"mappings.{index}.ac_key", mapping.ac_key, _AC_KEY, "The ActiveCampaign field")
+        check(f"mappings.{index}.dynamics_key", mapping.dynamics_key, _DV_KEY, "The field")
+        check(f"mappings.{index}.direction", mapping.direction, _DIRECTION, "The direction")
+        for flow, pairs in mapping.value_map.items():
+            if flow not in (Direction.PUSH.value, Direction.PULL.value) or not isinstance(
+                pairs, dict
+            ):
+                problems.append(
+                    Problem(f"{entity}.mappings.{index}.value_map", f"Unknown flow {flow!r}.")
+                )
+                continue
+            for source, target in pairs.items():
+                for value in (flow, source, target):
+                    check(
+                        f"mappings.{index}.value_map.{flow}", value, MAX_VALUE_LENGTH, "An option"
+                    )
+    return problems
+
+
+def _typed(value) -> str | list[str]:
+    """A criterion's value as `criterion_parse` takes it: text, or a list of texts."""
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value]
+    return "" if value is None else str(value)
 
 
 def is_match_key(pair: StandardMapping) -> bool:
@@ -289,13 +414,30 @@ def entity_input_from_saved(entity_sync: EntitySync) -> EntityInput:
     )
 
 
-def normalized_criteria(data: EntityInput, metadata: Metadata) -> None:
-    """Store criteria values in their canonical raw form (labels become option values)."""
+def entity_input_normalize(data: EntityInput, metadata: Metadata) -> None:
+    """Validated input in the form it is stored: criteria values canonical (option labels become
+    option values), option pairs kept only for the flows of a pair that has options."""
     dv_fields = metadata.dynamics_fields_for(data.entity)
+    ac_fields = metadata.ac_fields_for(data.entity)
     for item in data.criteria:
         dv_field = dv_fields.get(item.field_key)
         if dv_field is not None:
-            item.value = criterion_raw_value(criterion_parse(dv_field, item.operator, item.value))
+            item.value = criterion_raw_value(
+                criterion_parse(dv_field, item.operator, _typed(item.value))
+            )
+    for mapping in data.mappings:
+        ac_field, dv_field = ac_fields.get(mapping.ac_key), dv_fields.get(mapping.dynamics_key)
+        if ac_field is None or dv_field is None:
+            continue  # a field the account lacks: what was saved stays as it is
+        kept = {}
+        for flow, (source, target) in (
+            (Direction.PUSH.value, (dv_field, ac_field)),
+            (Direction.PULL.value, (ac_field, dv_field)),
+        ):
+            rule = conversion(source.type, target.type)
+            if rule is not None and rule.needs_value_map and flow in mapping.value_map:
+                kept[flow] = mapping.value_map[flow]
+        mapping.value_map = kept
 
 
 def entity_config_save(
@@ -322,7 +464,7 @@ def entity_config_save(
         problems = entity_problems(data, metadata=metadata, saved=saved_pairs)
         if problems:
             return problems
-        normalized_criteria(data, metadata)
+        entity_input_normalize(data, metadata)
         entity_write(integration, data)
         audit_record(
             integration=integration,

@@ -177,8 +177,8 @@ def opportunity_schema_ensure(
 ) -> tuple[CustomObjectSchema | None, Problem | None]:
     """Create or extend the custom object in ActiveCampaign for validated input: a vendor call,
     to be made outside any transaction. (schema, None), or (None, the problem in words)."""
-    writer = schema_writer or _schema_writer(integration)
     try:
+        writer = schema_writer or _schema_writer(integration)
         return writer(_schema_spec(data, saved=saved, metadata=metadata)), None
     except ConnectorError as error:
         return None, Problem(

@@ -28,9 +28,40 @@ const syncadminConfig = (() => {
     });
   }
 
+  // Unsaved changes: leaving the page (another tab, a link, a reload) asks first. A page shown
+  // again with problems holds what was not saved yet.
+  let unsaved = form.dataset.unsaved === "1";
+  const changed = () => { unsaved = true; };
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    if (form.contains(event.detail.target)) changed();
+  });
+  form.addEventListener("submit", (event) => {
+    if (!event.defaultPrevented) unsaved = false;
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (!unsaved) return;
+    event.preventDefault();
+    event.returnValue = "";  // browsers show their own words, never a page's
+  });
+
   form.addEventListener("click", (event) => {
     const remove = event.target.closest("[data-remove-row]");
-    if (remove) remove.closest("tr").remove();
+    if (remove) {
+      remove.closest("tr").remove();
+      changed();
+    }
+  });
+
+  // Option pairs: the summary counts the values paired and those left unpaired (not synced).
+  form.addEventListener("change", (event) => {
+    if (!event.target.matches("[data-option-pair]")) return;
+    const pairs = event.target.closest("[data-option-pairs]");
+    const selects = [...pairs.querySelectorAll("[data-option-pair]")];
+    const unpaired = selects.filter((select) => select.value === "").length;
+    pairs.querySelector("[data-pair-summary]").textContent =
+      `${selects.length - unpaired} paired` + (unpaired ? `, ${unpaired} not synced` : "");
   });
 
   form.querySelectorAll("input[name=selection]").forEach((radio) => radio.addEventListener("change", () => {

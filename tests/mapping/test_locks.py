@@ -7,29 +7,16 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from connectors.activecampaign.records import CustomObjectSchema
 from integrations.models import Integration
 from mapping.models import OpportunitySync
 from mapping.services import OpportunityFieldInput, OpportunityInput, opportunity_config_save
-from tests.fixtures.metadata import metadata_seed
+from tests.fixtures.schemas import FakeSchemas
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def schema_for(spec, *, without=()):
-    return CustomObjectSchema(
-        id="schema-1",
-        slug=spec.slug,
-        label=spec.label,
-        plural_label=spec.plural_label,
-        fields=tuple(f for f in spec.fields if f.id not in without),
-    )
-
-
 @pytest.fixture
-def integration():
-    integration, _ = Integration.objects.get_or_create(name="Default")
-    metadata_seed(integration)
+def integration(integration):
     OpportunitySync.objects.create(integration=integration)
     return integration
 
@@ -40,7 +27,7 @@ def test_a_slow_activecampaign_answer_holds_no_lock(integration):
     def slow_activecampaign(spec):
         asked.set()
         answer.wait(timeout=30)
-        return schema_for(spec)
+        return FakeSchemas()(spec)
 
     first: dict = {}
 
@@ -83,7 +70,8 @@ def test_a_slow_activecampaign_answer_holds_no_lock(integration):
     assert [(f.dynamics_key, f.in_schema) for f in saved.fields.all()] == [("new_region", True)]
 
 
-def test_in_schema_is_what_activecampaign_answered(integration):
+def test_in_schema_is_what_activecampaign_answered(integration, activecampaign_schemas):
+    activecampaign_schemas.leave_out = {"d365-budgetamount"}
     problems = opportunity_config_save(
         integration=integration,
         data=OpportunityInput(
@@ -95,7 +83,6 @@ def test_in_schema_is_what_activecampaign_answered(integration):
             ],
         ),
         actor=None,
-        schema_writer=lambda spec: schema_for(spec, without={"d365-budgetamount"}),
     )
 
     assert problems == []

@@ -1,4 +1,5 @@
-"""Configuration as code: `syncconfig export` and `syncconfig import FILE [--dry-run]`."""
+"""Configuration as code: `syncconfig export` and `syncconfig import FILE [--create] [--dry-run]`
+(the document is described in `sync.config_files`)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,11 @@ class Command(BaseCommand):
         load.add_argument(
             "--integration", help="apply to this integration instead of the one named in the file"
         )
+        load.add_argument(
+            "--create",
+            action="store_true",
+            help="create the integration if no integration has its name",
+        )
         load.add_argument("--dry-run", action="store_true", help="only validate")
 
     def handle(self, *args, action: str, **options):
@@ -48,7 +54,10 @@ class Command(BaseCommand):
         fmt = options.get("format") or ("json" if output and output.endswith(".json") else "yaml")
         text = configuration_dumps(configuration_export(integration=integration), fmt=fmt)
         if output:
-            Path(output).write_text(text)
+            try:
+                Path(output).write_text(text, encoding="utf-8")
+            except OSError as error:
+                raise CommandError(f"Cannot write {output}: {error.strerror}") from error
             self.stdout.write(f"Wrote the configuration of {integration.name} to {output}.")
         else:
             self.stdout.write(text, ending="")
@@ -56,13 +65,16 @@ class Command(BaseCommand):
     def _import(self, options) -> None:
         path = Path(options["file"])
         try:
-            text = path.read_text()
+            text = path.read_text(encoding="utf-8")
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}") from error
+        except UnicodeDecodeError as error:
+            raise CommandError(f"Cannot read {path}: it is not UTF-8 text.") from error
         try:
             plan = configuration_import(
                 document=configuration_loads(text),
                 integration_name=options.get("integration"),
+                create=options["create"],
                 dry_run=options["dry_run"],
             )
         except ConfigFileError as error:
@@ -71,7 +83,7 @@ class Command(BaseCommand):
                 *(f"  {problem}" for problem in error.problems),
             ]
             raise CommandError("\n".join(lines)) from error
-        name = options.get("integration") or plan.integration_name
+        name = plan.integration_name
         if options["dry_run"]:
             self.stdout.write(f"{path} is valid; nothing was changed (dry run).")
         else:
@@ -81,11 +93,13 @@ class Command(BaseCommand):
         if name:
             integration = Integration.objects.filter(name=name).first()
             if integration is None:
-                raise CommandError(f"No integration named {name!r}.")
+                raise CommandError(f"No integration is named {name!r} ({self._existing()}).")
             return integration
         integrations = list(Integration.objects.all()[:2])
         if len(integrations) != 1:
-            raise CommandError(
-                f"Name the integration with --integration ({Integration.objects.count()} exist)."
-            )
+            raise CommandError(f"Name the integration with --integration ({self._existing()}).")
         return integrations[0]
+
+    def _existing(self) -> str:
+        names = list(Integration.objects.order_by("name").values_list("name", flat=True))
+        return f"existing: {', '.join(names)}" if names else "there is none yet"
