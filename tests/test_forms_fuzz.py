@@ -334,10 +334,7 @@ def test_no_input_makes_a_form_fail_or_change_anything_when_refused(client, prod
 def test_no_input_makes_a_data_configuration_form_fail(client, product):
     findings = _fuzz_forms(client, product, mapping=True, examples=100)
 
-    if findings:
-        # Reported to the owner of the data configuration pages, not fixed from here: shown
-        # as an expected failure (which a CI run that forbids skips still counts).
-        pytest.xfail("data configuration findings:\n" + "\n".join(findings))
+    assert findings == []
 
 
 def test_no_query_parameter_makes_a_page_fail(client, product):
