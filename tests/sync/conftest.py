@@ -1,0 +1,77 @@
+"""The sync engine against both sandboxes: helpers to arrange data and read what each holds."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from sandbox.core import LogEntry
+
+
+@pytest.fixture
+def sync_integration(connected_integration, settings):
+    """The connected Default integration with the default data configuration, field lists
+    read from the sandboxes, and global sync on (not yet initially synced)."""
+    from mapping.services import entity_syncs_ensure, metadata_refresh
+    from sync.models import SyncSettings
+
+    settings.SYNC_IMPORT_POLL_SECONDS = 0.2
+    metadata_refresh(integration=connected_integration)
+    entity_syncs_ensure(integration=connected_integration)
+    SyncSettings.objects.get_or_create(integration=connected_integration)
+    return connected_integration
+
+
+class Sides:
+    """What both sandboxes hold and were asked, read through the vendors' APIs."""
+
+    def __init__(self, sandboxes, integration) -> None:
+        from connectors.activecampaign.client import ActiveCampaignClient
+        from connectors.dynamics.client import DynamicsClient
+
+        self.sandboxes = sandboxes
+        self.ac = ActiveCampaignClient(integration.activecampaign_config())
+        self.dv = DynamicsClient(integration.dynamics_config())
+
+    @property
+    def ac_app(self):
+        return self.sandboxes.activecampaign_app
+
+    @property
+    def dv_app(self):
+        return self.sandboxes.dataverse_app
+
+    def log_mark(self) -> float:
+        import time
+
+        return time.time()
+
+    def writes(self, since: float) -> dict[str, list[LogEntry]]:
+        """Non-GET API requests each sandbox answered since `since` (reads excluded)."""
+        ac = [
+            e
+            for e in self.ac_app.log.entries(path_prefix="/api/3/")
+            if e.started >= since and e.method != "GET"
+        ]
+        dv = [
+            e
+            for e in self.dv_app.log.entries(path_prefix="/api/")
+            if e.started >= since and e.method != "GET"
+        ]
+        return {"activecampaign": ac, "dynamics": dv}
+
+    def ac_contacts(self) -> list:
+        return list(self.ac.contacts())
+
+    def dv_rows(self, table: str, columns=("emailaddress1", "firstname", "lastname")) -> list:
+        return list(self.dv.rows(table, columns))
+
+
+@pytest.fixture
+def sides(sandboxes, sync_integration) -> Sides:
+    return Sides(sandboxes, sync_integration)
+
+
+def duplicates(values) -> list:
+    return [value for value, n in Counter(values).items() if n > 1]
