@@ -1062,6 +1062,7 @@ class PeoplePush(_Writer):
         self.ac = ctx.clients.ac
         self.account_pair = next((pair for pair in self.entity.pairs if pair.relationship), None)
         self.job_pair = self.entity.pair(JOB_TITLE_KEY)
+        self._accounts_by_name: dict[str, str] = {}
 
     def process(self, records: list[StagedRecord], unit: WorkUnit) -> None:
         integration = self.ctx.integration
@@ -1197,7 +1198,27 @@ class PeoplePush(_Writer):
                 state=RecordLink.State.LINKED,
             ).first()
             return link.ac_id if link else None
-        return self.ac.account_find_or_create(value).id
+        name = value.strip()
+        key = name.lower()
+        if key in self._accounts_by_name:
+            return self._accounts_by_name[key]
+        linked = RecordLink.objects.filter(
+            integration=self.ctx.integration,
+            ac_object="account",
+            email=key,
+            state=RecordLink.State.LINKED,
+        ).first()
+        staged = StagedRecord.objects.filter(
+            run=self.run, entity="account", side=ACTIVECAMPAIGN, email=key
+        ).first()
+        if linked is not None:
+            found = linked.ac_id
+        elif staged is not None:
+            found = staged.record_id
+        else:
+            found = self.ac.account_find_or_create(name).id
+        self._accounts_by_name[key] = found
+        return found
 
     def _account_link(self, contact_id: str, account_id: str | None, job_title) -> None:
         if account_id is None:
@@ -1256,7 +1277,9 @@ class PeoplePush(_Writer):
             account_link = RecordLink.objects.filter(
                 integration=self.ctx.integration, ac_object="account", ac_id=item.account_id
             ).first()
-            if account_link is not None:
+            if self.key == "lead":
+                item.account_name = str(rel_dv or "").strip()
+            elif account_link is not None:
                 item.account_name = str(account_link.base_ac.get("name|name") or "")
         item.link.base_dynamics = {ACCOUNT_LINK: rel_dv} if rel_dv is not None else {}
         return item

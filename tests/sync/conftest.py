@@ -61,6 +61,36 @@ class Sides:
         ]
         return {"activecampaign": ac, "dynamics": dv}
 
+    def dv_update(self, table: str, record_id: str, values: dict) -> None:
+        from connectors.dynamics.records import RecordWrite
+
+        [result] = self.dv.write([RecordWrite.update(table, record_id, values)])
+        assert result.ok, result.error
+
+    def dv_create(self, table: str, values: dict) -> str:
+        from connectors.dynamics.records import RecordWrite
+
+        [result] = self.dv.write([RecordWrite.create(table, values)])
+        assert result.ok, result.error
+        return result.id
+
+    def dv_delete(self, table: str, record_id: str) -> None:
+        from connectors.dynamics.records import RecordWrite
+
+        [result] = self.dv.write([RecordWrite.delete(table, record_id)])
+        assert result.ok, result.error
+
+    def tags_of(self, contact_id: str) -> set[str]:
+        names = {}
+        for link in self.ac.contact_tags(contact_id):
+            if link.tag_id not in names:
+                names[link.tag_id] = self._tag_name(link.tag_id)
+        return set(names.values())
+
+    def _tag_name(self, tag_id: str) -> str:
+        body = self.ac.http.request("GET", f"tags/{tag_id}").json()
+        return body["tag"]["tag"]
+
     def ac_contacts(self) -> list:
         return list(self.ac.contacts())
 

@@ -3,8 +3,11 @@ two-way changes, conflicts, deletions."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from connectors.activecampaign.records import ContactChanges
 from sync.models import RecordLink, SyncRun
 from sync.services import run_inline, run_start
 from tests.sync.conftest import duplicates
@@ -42,3 +45,64 @@ def test_it_pushes_every_person_and_account_then_a_second_run_writes_nothing(
     second = _run(sync_integration)
     assert sides.writes(mark) == {"activecampaign": [], "dynamics": []}
     assert not second.records.filter(outcome="failed").exists()
+
+
+def _by_email(contacts):
+    return {c.email.lower(): c for c in contacts}
+
+
+def test_it_syncs_changes_both_ways_with_conflicts_new_records_e_mail_changes_and_deletions(
+    sides, sync_integration
+):
+    sides.dv_app.seed(30)
+    _run(sync_integration, SyncRun.Trigger.INITIAL)
+    dv_contacts = sides.dv_rows("contact")
+    a, b, c, d, e = dv_contacts[:5]
+    ac = _by_email(sides.ac_contacts())
+    # Dynamics edits A; ActiveCampaign edits B; both edit C, ActiveCampaign last.
+    sides.dv_update("contact", a.id, {"firstname": "Dina"})
+    sides.dv_update("contact", c.id, {"firstname": "FromDynamics"})
+    time.sleep(1.1)
+    sides.ac.contact_update(
+        ac[b.text("emailaddress1").lower()].id, ContactChanges(first_name="Acey")
+    )
+    sides.ac.contact_update(
+        ac[c.text("emailaddress1").lower()].id, ContactChanges(first_name="FromAC")
+    )
+    # D's e-mail changes in Dynamics; E is deleted there.
+    sides.dv_update("contact", d.id, {"emailaddress1": "new.address@example.org"})
+    sides.dv_delete("contact", e.id)
+    # A new person on each side.
+    sides.ac.contact_sync(ContactChanges(email="only.ac@example.org", first_name="Ola"))
+    new_dv = sides.dv_create("contact", {"emailaddress1": "only.dv@example.org", "lastname": "Dee"})
+
+    run = _run(sync_integration)
+
+    ac = _by_email(sides.ac_contacts())
+    dv = {r.text("emailaddress1").lower(): r for r in sides.dv_rows("contact")}
+    assert ac[a.text("emailaddress1").lower()].first_name == "Dina"
+    assert dv[b.text("emailaddress1").lower()].text("firstname") == "Acey"
+    assert ac[c.text("emailaddress1").lower()].first_name == "FromAC"
+    assert dv[c.text("emailaddress1").lower()].text("firstname") == "FromAC"
+    conflict = run.records.get(outcome="conflict")
+    assert conflict.before == {"Dynamics 365": "FromDynamics", "ActiveCampaign": "FromAC"}
+    assert "new.address@example.org" in ac and d.text("emailaddress1").lower() not in ac
+    deleted = ac[e.text("emailaddress1").lower()]
+    assert "D365: Deleted in Dynamics" in sides.tags_of(deleted.id)
+    assert dv["only.ac@example.org"].text("firstname") == "Ola"
+    assert {"D365: Contact", "D365: Pulled from ActiveCampaign"} <= sides.tags_of(
+        ac["only.ac@example.org"].id
+    )
+    assert "only.dv@example.org" in ac
+    assert {"D365: Contact", "D365: Pushed from Dynamics"} <= sides.tags_of(
+        ac["only.dv@example.org"].id
+    )
+    assert RecordLink.objects.get(dynamics_id=new_dv).state == RecordLink.State.LINKED
+    emails = [c.email.lower() for c in sides.ac_contacts()]
+    assert not duplicates(emails)
+    dv_emails = [r.text("emailaddress1").lower() for r in sides.dv_rows("contact")]
+    assert not duplicates(dv_emails)
+    mark = sides.log_mark()
+    _run(sync_integration)
+    _run(sync_integration)
+    assert sides.writes(mark) == {"activecampaign": [], "dynamics": []}
