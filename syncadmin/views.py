@@ -6,6 +6,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from integrations.selectors import integration_current
+from sync.selectors import dashboard_sync
+
 from . import health
 
 
@@ -18,4 +21,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard.html", {"workers": health.workers_recent()})
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "workers": health.workers_recent(),
+            "sync": dashboard_sync(integration=integration_current(request)),
+        },
+    )

@@ -50,6 +50,12 @@ ACCESS = {
     "mapping:compatibility": ((), admins_only()),
     "mapping:criterion_row": (("entity",), admins_only()),
     "mapping:mapping_rows": (("entity",), admins_only()),
+    "sync:settings": ((), admins_only()),
+    "sync:progress": ((), admins_only()),
+    "sync:now": ((), admins_only(405)),
+    "sync:history": ((), admins_only()),
+    "sync:run": (("run_pk",), admins_only(404)),
+    "sync:retry": (("run_pk",), admins_only(405)),
 }
 
 
@@ -84,7 +90,7 @@ def personas(db):
 def test_it_answers_each_persona_as_expected(client, personas, monkeypatch, name, persona):
     monkeypatch.setattr(health, "health_report", lambda **kw: (True, {"status": "ok"}))
     args, expected = ACCESS[name]
-    values = {"user_pk": personas["norole"].pk, "entity": "lead"}
+    values = {"user_pk": personas["norole"].pk, "entity": "lead", "run_pk": 1}
     url = reverse(name, args=[values[a] for a in args])
     if personas[persona] is not None:
         client.force_login(personas[persona])
