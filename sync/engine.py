@@ -1048,7 +1048,8 @@ class _NewContact:
     changes: RecordChanges
     values: dict
     account_id: str = ""  # the AC account to put the contact on
-    account_name: str = ""
+    account_name: str = ""  # … or its name, for a bulk import
+    rel_ac: str = ""  # the base of the account relationship on the AC side
     job_title: str | None = None
 
 
@@ -1186,6 +1187,8 @@ class PeoplePush(_Writer):
             return value, None
         if not value:
             return value, None
+        if self.key == "lead":
+            return value, str(value)  # a lead's AC side is the account's name: no call yet
         return value, self._ac_account(value)
 
     def _ac_account(self, value: str) -> str | None:
@@ -1221,6 +1224,8 @@ class PeoplePush(_Writer):
         return found
 
     def _account_link(self, contact_id: str, account_id: str | None, job_title) -> None:
+        if account_id is not None and self.key == "lead":
+            account_id = self._ac_account(account_id)  # the company name, as an account
         if account_id is None:
             current = self.ac.account_contact(contact_id)
             if current is None:
@@ -1269,18 +1274,22 @@ class PeoplePush(_Writer):
         link.email = email
         item = _NewContact(record=record, link=link, changes=changes, values=values)
         rel_dv, rel_ac = self._relationship(record, None)
-        item.account_id = rel_ac or ""
         if self.job_pair is not None and JOB_TITLE_KEY in changes.values:
             item.job_title = changes.values[JOB_TITLE_KEY]
-        if item.account_id and not item.job_title:
-            # Bulk import puts a contact on an account by its exact name: no extra call.
-            account_link = RecordLink.objects.filter(
-                integration=self.ctx.integration, ac_object="account", ac_id=item.account_id
-            ).first()
-            if self.key == "lead":
-                item.account_name = str(rel_dv or "").strip()
-            elif account_link is not None:
-                item.account_name = str(account_link.base_ac.get("name|name") or "")
+        if self.key == "lead" and rel_ac:
+            item.account_name = rel_ac.strip()
+            if item.job_title:
+                item.account_id = self._ac_account(rel_ac) or ""
+        else:
+            item.account_id = rel_ac or ""
+            if item.account_id and not item.job_title:
+                # Bulk import puts a contact on an account by its exact name: no extra call.
+                account_link = RecordLink.objects.filter(
+                    integration=self.ctx.integration, ac_object="account", ac_id=item.account_id
+                ).first()
+                if account_link is not None:
+                    item.account_name = str(account_link.base_ac.get("name|name") or "")
+        item.rel_ac = rel_ac or ""
         item.link.base_dynamics = {ACCOUNT_LINK: rel_dv} if rel_dv is not None else {}
         return item
 
@@ -1324,9 +1333,12 @@ class PeoplePush(_Writer):
             contact = result.contact
             for tag in tags:
                 self.ac.contact_tag_add(contact.id, tag)
-            if item.account_id:
+            account_id = item.account_id
+            if not account_id and item.account_name:
+                account_id = self._ac_account(item.account_name) or ""
+            if account_id:
                 self.ac.account_contact_link(
-                    contact.id, item.account_id, job_title=item.job_title or None
+                    contact.id, account_id, job_title=item.job_title or None
                 )
             self.work.count(self.key, "push", "created" if result.created else "linked")
             item.link.ac_id, item.link.state = contact.id, RecordLink.State.LINKED
@@ -1336,7 +1348,7 @@ class PeoplePush(_Writer):
                 item.values,
                 ac_values(contact, self.entity.value_pairs),
                 rel,
-                {ACCOUNT_LINK: item.account_id} if item.account_id else {},
+                {ACCOUNT_LINK: item.rel_ac} if item.rel_ac else {},
                 self.entity,
             )
             saves.append(item.link)
@@ -1369,6 +1381,7 @@ class PeoplePush(_Writer):
                             _by_pair(self.entity, dict(item.changes.values), ACTIVECAMPAIGN)
                         ),
                         "account": item.account_id if not item.account_name else "",
+                        "rel": item.rel_ac,
                         "job_title": item.job_title or "",
                         "entity": self.key,
                     },
@@ -1558,7 +1571,7 @@ def _confirm_chunk(ctx: Context, contacts: list[Contact]) -> None:
         ctx.work.count(link.entity, "push", "linked" if existed else "created")
         base_dv = _decode(entity, link.base_dynamics, DYNAMICS)
         extra_dv = {k: v for k, v in link.base_dynamics.items() if k == ACCOUNT_LINK}
-        account = pending.get("account")
+        account = pending.get("rel") or pending.get("account")
         link.ac_id, link.state, link.note = contact.id, RecordLink.State.LINKED, ""
         _link_set_base(
             link,

@@ -464,6 +464,9 @@ def models_f(name: str):
 
 def _unit_done(unit: WorkUnit, work: engine.Work, error: str = "") -> None:
     with transaction.atomic():
+        # Units finishing together take turns here, so the last one sees the others done
+        # and hands the run back to its driver.
+        SyncRun.objects.select_for_update().filter(pk=unit.run_id).first()
         work.save()
         WorkUnit.objects.filter(pk=unit.pk).update(
             status=WorkUnit.Status.DONE,

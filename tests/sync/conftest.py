@@ -105,3 +105,117 @@ def sides(sandboxes, sync_integration) -> Sides:
 
 def duplicates(values) -> list:
     return [value for value, n in Counter(values).items() if n > 1]
+
+
+def lean_configuration(integration) -> None:
+    """Contacts and leads only, without the job title (which ActiveCampaign keeps on the
+    account link, one call per contact): the configuration of the big worker tests."""
+    from mapping.models import EntitySync, FieldMapping
+
+    EntitySync.objects.filter(integration=integration, entity="account").update(enabled=False)
+    FieldMapping.objects.filter(entity_sync__integration=integration, ac_key="jobTitle").update(
+        enabled=False
+    )
+
+
+class Workers:
+    """Real Celery worker processes on this run's queue, started and killed at will."""
+
+    def __init__(self, tmp_path, env: dict) -> None:
+        self.tmp_path = tmp_path
+        self.env = env
+        self.processes: list = []
+
+    def start(self):
+        import os
+        import subprocess
+        import sys
+
+        from django.conf import settings
+
+        from tests.fixtures.celery_worker import ROOT
+
+        index = len(self.processes)
+        log = (self.tmp_path / f"worker-{index}.log").open("w")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "syncadmin",
+                "worker",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "INFO",
+                "--queues",
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+                "--hostname",
+                f"sync-worker-{os.getpid()}-{index}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(process)
+        return process
+
+    def kill(self, process) -> None:
+        import signal
+
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def stop(self) -> None:
+        import subprocess
+
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text()[-3000:] for p in sorted(self.tmp_path.glob("worker-*.log")))
+
+
+@pytest.fixture
+def workers(transactional_db, tmp_path, settings):
+    import os
+
+    from tests.fixtures.celery_worker import _database_url
+
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set: the real-worker tests need the Redis broker")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "syncadmin.settings.test",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "SYNC_LEASE_SECONDS": "4",
+        "SYNCADMIN_CA_BUNDLE": settings.CONNECTOR_CA_BUNDLE or "",
+    }
+    running = Workers(tmp_path, env)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def busiest_second(entries) -> int:
+    """The most requests that arrived within any one second."""
+    times = sorted(e.started for e in entries)
+    best, start = 0, 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
