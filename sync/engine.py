@@ -330,6 +330,35 @@ def collect_record(ctx: Context, step: dict) -> None:
     ctx.work.count(entity if entity == "account" else PERSON, "pull", "read")
 
 
+def collect_ids(ctx: Context, step: dict) -> None:
+    """Stage the records of a retry: Dynamics rows by id, or ActiveCampaign records by id."""
+    from connectors.dynamics import odata
+
+    entity = step["entity"]
+    StagedRecord.objects.filter(run=ctx.run, entity=entity).delete()
+    if step.get("ids"):
+        dv = ctx.clients.dv
+        info = dv.table(entity)
+        found = set()
+        for chunk in _chunks(step["ids"], 50):
+            where = odata.in_(info.primary_id, chunk)
+            rows = list(dv.rows(entity, _columns(ctx, entity), where=where))
+            StagedRecord.objects.bulk_create([_stage_row(ctx, entity, row) for row in rows])
+            found.update(row.id for row in rows)
+        gone = [
+            StagedRecord(
+                run=ctx.run, entity=entity, side=DYNAMICS, record_id=i, payload={"deleted": True}
+            )
+            for i in step["ids"]
+            if i not in found
+        ]
+        StagedRecord.objects.bulk_create(gone)
+        ctx.work.count(entity, "push", "read", len(found))
+        return
+    for ac_id in step.get("ac_ids", ()):
+        collect_record(ctx, {"entity": step.get("as", entity), "ac_id": ac_id})
+
+
 def _columns(ctx: Context, entity: str) -> tuple[str, ...]:
     if entity == "opportunity":
         columns = list(ctx.snapshot.opportunity.dynamics_columns())
@@ -1605,6 +1634,14 @@ class PeoplePull(_Writer):
                 state__in=[RecordLink.State.LINKED, RecordLink.State.PENDING],
             )
         }
+        gone = set(
+            RecordLink.objects.filter(
+                integration=integration,
+                ac_object="contact",
+                ac_id__in=[r.record_id for r in records if r.record_id not in links],
+                state=RecordLink.State.DELETED,
+            ).values_list("ac_id", flat=True)
+        )
         unlinked = [r for r in records if r.record_id not in links]
         known = {}
         for link in RecordLink.objects.filter(
@@ -1619,6 +1656,16 @@ class PeoplePull(_Writer):
         for record in records:
             link = links.get(record.record_id)
             ids = {"ac_id": record.record_id, "email": record.email}
+            if record.record_id in gone:
+                # Its Dynamics record was deleted (and the deletion policy applied): a change
+                # in ActiveCampaign does not bring it back.
+                self.skip(
+                    "contact",
+                    "its Dynamics 365 record was deleted; it is not created again",
+                    record=False,
+                    **ids,
+                )
+                continue
             if link is not None:
                 if link.state != RecordLink.State.LINKED:
                     continue
@@ -1687,7 +1734,14 @@ class PeoplePull(_Writer):
             entity_key = result.write.table
             if not result.ok:
                 failed.add(ref)
-                self.fail(entity_key, _record_error(result.error), dynamics_id=str(ref))
+                link = next((item for item in saves if item.dynamics_id == ref), None)
+                self.fail(
+                    entity_key,
+                    _record_error(result.error),
+                    dynamics_id=str(ref),
+                    ac_id=link.ac_id if link else "",
+                    email=link.email if link else "",
+                )
             elif result.outcome in (Outcome.CREATED, Outcome.ALREADY_EXISTS):
                 self.work.count(entity_key, "pull", "created")
         tagged = [link for link, _ in new_ids if link.dynamics_id not in failed]

@@ -146,6 +146,7 @@ def run_start(
     actor=None,
     retry_of: SyncRun | None = None,
     enqueue: bool = True,
+    steps: list[dict] | None = None,
 ) -> SyncRun:
     """Create a run (queued) and hand it to a worker; RunRefused when it cannot start."""
     if not integration.is_connected:
@@ -163,7 +164,7 @@ def run_start(
     ):
         raise RunRefused(f"{entity or 'That entity'} is not synced: switch it on first.")
     initial = trigger == SyncRun.Trigger.INITIAL
-    steps = engine.plan_steps(snapshot, entity=entity, initial=initial)
+    steps = steps or engine.plan_steps(snapshot, entity=entity, initial=initial)
     if not steps:
         raise RunRefused("Nothing to sync: every entity is switched off.")
     try:
@@ -205,26 +206,47 @@ def scheduled_run_start(*, integration_id: int) -> SyncRun | None:
         return None
 
 
-def run_retry(*, run: SyncRun, actor=None) -> SyncRun:
-    """Sync again the records that failed in `run` (a full run of their entities: links and
-    checkpoints make it cheap, and the failed records are read again and retried)."""
+def run_retry(*, run: SyncRun, actor=None, enqueue: bool = True) -> SyncRun:
+    """Sync again the records that failed in `run`: each is read again by its id (from the
+    side it was going from) and goes through the same decisions; checkpoints do not move."""
     failed = run.records.filter(outcome=RunRecord.Outcome.FAILED, retried=False)
-    entities = sorted(set(failed.values_list("entity", flat=True)))
-    if not entities:
+    if not failed.exists():
         raise RunRefused("This run has no failed records left to retry.")
-    entity = entities[0] if len(entities) == 1 and entities[0] in engine.ENTITY_ORDER else ""
+    pushes: dict[str, set[str]] = {}
+    pulls: dict[str, set[str]] = {}
+    for record in failed:
+        if record.direction == "pull" and record.ac_id:
+            pulls.setdefault(record.entity, set()).add(record.ac_id)
+        elif record.dynamics_id:
+            pushes.setdefault(record.entity, set()).add(record.dynamics_id)
+    steps: list[dict] = []
+    for entity in engine.ENTITY_ORDER:
+        if entity in pushes:
+            steps.append({"kind": "collect_ids", "entity": entity, "ids": sorted(pushes[entity])})
+            steps.append({"kind": "apply", "entity": entity, "side": engine.DYNAMICS})
+            if entity in engine.PEOPLE:
+                steps.append({"kind": "confirm", "entity": engine.PERSON})
+    people = sorted(set().union(*(pulls.get(key, set()) for key in engine.PEOPLE)))
+    if people:
+        steps.append(
+            {"kind": "collect_ids", "entity": engine.PERSON, "ac_ids": people, "as": "contact"}
+        )
+        steps.append({"kind": "apply", "entity": engine.PERSON, "side": engine.ACTIVECAMPAIGN})
+    if pulls.get("account"):
+        steps.append(
+            {"kind": "collect_ids", "entity": "account", "ac_ids": sorted(pulls["account"])}
+        )
+        steps.append({"kind": "apply", "entity": "account", "side": engine.ACTIVECAMPAIGN})
+    if not steps:
+        raise RunRefused("The failed records cannot be found again to retry them.")
     retry = run_start(
         integration=run.integration,
         trigger=SyncRun.Trigger.RETRY,
-        entity=entity,
         actor=actor,
         retry_of=run,
+        steps=steps,
+        enqueue=enqueue,
     )
-    state = dict(retry.state)
-    state["retry_ids"] = sorted(
-        set(failed.exclude(dynamics_id="").values_list("dynamics_id", flat=True))
-    )
-    SyncRun.objects.filter(pk=retry.pk).update(state=state)
     failed.update(retried=True)
     return retry
 
@@ -329,6 +351,7 @@ def run_advance(*, run_id: int, inline: bool = False, progress: Callable | None 
                 handlers = {
                     "collect": engine.collect,
                     "collect_record": engine.collect_record,
+                    "collect_ids": engine.collect_ids,
                     "confirm": engine.confirm,
                     "finish": engine.finish,
                 }
