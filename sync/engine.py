@@ -1096,6 +1096,19 @@ class PeoplePush(_Writer):
 
     def process(self, records: list[StagedRecord], unit: WorkUnit) -> None:
         integration = self.ctx.integration
+        # Merges first: a merged record's link moves to its survivor before the survivor
+        # itself is looked at (it then pushes its own values to the moved contact).
+        merged = [r for r in records if r.payload.get("master") and not r.payload.get("deleted")]
+        for record in merged:
+            self._merged(
+                record,
+                RecordLink.objects.filter(
+                    integration=integration, entity=self.key, dynamics_id=record.record_id
+                ).first(),
+            )
+        if merged:
+            StagedRecord.objects.filter(pk__in=[r.pk for r in merged]).update(handled=True)
+            records = [r for r in records if r not in merged]
         links = {
             link.dynamics_id: link
             for link in RecordLink.objects.filter(
@@ -1122,8 +1135,6 @@ class PeoplePush(_Writer):
             ids = {"dynamics_id": record.record_id, "email": record.email}
             if record.payload.get("deleted"):
                 self._deleted(record, link)
-                continue
-            if record.payload.get("master") and self._merged(record, link):
                 continue
             values = _decode(self.entity, record.payload["values"], DYNAMICS)
             criteria = _decode_criteria(self.entity, record.payload.get("criteria") or {})
@@ -1483,6 +1494,8 @@ class PeoplePush(_Writer):
         """A record merged into another (its master): the link moves to the survivor."""
         master = record.payload["master"]
         if link is None or link.state != RecordLink.State.LINKED:
+            if link is not None:
+                link.delete()  # the merged record is gone for good; its e-mail too
             return True
         survivor = RecordLink.objects.filter(
             integration=self.ctx.integration, entity=self.key, dynamics_id=master

@@ -179,3 +179,38 @@ def test_the_sync_command_runs_in_the_foreground_and_fails_on_a_configuration_er
     with pytest.raises(CommandError) as failed:
         call_command("sync", "run")
     assert "refused the credentials" in str(failed.value)
+
+
+def test_it_relinks_a_contact_merged_in_dynamics_to_the_survivor(sides, sync_integration):
+    lean_configuration(sync_integration)
+    merged_id = sides.dv_create(
+        "contact", {"emailaddress1": "twin.one@example.org", "lastname": "Twin"}
+    )
+    _initial(sync_integration)
+    ac_id = RecordLink.objects.get(dynamics_id=merged_id).ac_id
+    survivor = sides.dv_create(
+        "contact",
+        {"emailaddress1": "twin.two@example.org", "firstname": "Tess", "lastname": "Twin"},
+    )
+    sides.dv.http.request(
+        "POST",
+        "Merge",
+        json={
+            "Target": {"@odata.type": "Microsoft.Dynamics.CRM.contact", "contactid": survivor},
+            "Subordinate": {
+                "@odata.type": "Microsoft.Dynamics.CRM.contact",
+                "contactid": merged_id,
+            },
+            "PerformParentingChecks": False,
+        },
+    )
+    run = run_inline(run=run_start(integration=sync_integration, enqueue=False))
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    link = RecordLink.objects.get(entity="contact", dynamics_id=survivor)
+    assert link.ac_id == ac_id
+    contact = sides.ac.contact(ac_id)
+    assert (contact.email, contact.first_name) == ("twin.two@example.org", "Tess")
+    assert not RecordLink.objects.filter(dynamics_id=merged_id).exists()
+    emails = [c.email for c in sides.ac_contacts()]
+    assert "twin.one@example.org" not in emails and emails.count("twin.two@example.org") == 1
+    assert run.records.filter(outcome="deleted", reason__contains="Merged").exists()
