@@ -59,6 +59,7 @@ from connectors.errors import (
 from mapping.core.directions import Direction
 from mapping.core.merge import merge_record
 from mapping.core.records import (
+    SKIP_TEXT,
     RecordChanges,
     Skip,
     SkipReason,
@@ -107,6 +108,8 @@ MERGE_COLUMNS = ("merged", "masterid")
 ACCOUNT_LINK = "@account"  # the base key of a person's account relationship
 JOB_TITLE_KEY = "jobTitle"
 COUNT_NAMES = ("read", "created", "updated", "linked", "skipped", "conflicts", "failed")
+# Skips that are the configuration working as meant: counted, not listed record by record.
+QUIET_SKIPS = frozenset({SkipReason.CRITERIA, SkipReason.DIRECTION})
 
 
 def ac_overlap() -> dt.timedelta:
@@ -549,7 +552,14 @@ def finish(ctx: Context, step: dict) -> None:
     """Move the checkpoint of the step's source: everything before it is committed."""
     source = {PERSON: AC_CONTACTS_SOURCE}.get(step["entity"], step["entity"])
     sources = [source] + ([AC_ACCOUNTS_SOURCE] if source == "account" else [])
-    pending = (ctx.run.state or {}).get("checkpoints") or {}
+    pending = dict((ctx.run.state or {}).get("checkpoints") or {})
+    if source == AC_CONTACTS_SOURCE and source not in pending and ctx.run.started_at:
+        # The initial sync reads no ActiveCampaign changes: the next run reads from its start.
+        pending[source] = {
+            "delta_link": "",
+            "watermark": ctx.run.started_at.isoformat(),
+            "columns": "",
+        }
     for name in sources:
         values = pending.get(name)
         if values is None:
@@ -842,7 +852,7 @@ class AccountPush(_Writer):
                     self.skip(
                         "account",
                         str(changes),
-                        record=changes.reason is not SkipReason.CRITERIA,
+                        record=changes.reason not in QUIET_SKIPS,
                         **ids,
                     )
                     continue
@@ -996,9 +1006,7 @@ class AccountPull(_Writer):
                 continue
             changes = record_changes(values, entity, Direction.PULL)
             if isinstance(changes, Skip):
-                self.skip(
-                    "account", str(changes), record=changes.reason is not SkipReason.CRITERIA, **ids
-                )
+                self.skip("account", str(changes), record=changes.reason not in QUIET_SKIPS, **ids)
                 continue
             if link is None:
                 link = RecordLink(
@@ -1093,6 +1101,8 @@ class PeoplePush(_Writer):
         self.account_pair = next((pair for pair in self.entity.pairs if pair.relationship), None)
         self.job_pair = self.entity.pair(JOB_TITLE_KEY)
         self._accounts_by_name: dict[str, str] = {}
+        self._account_links: dict[str, RecordLink | None] = {}
+        self._owners: dict[str, list[RecordLink]] = {}  # e-mail -> links owning an AC contact
 
     def process(self, records: list[StagedRecord], unit: WorkUnit) -> None:
         integration = self.ctx.integration
@@ -1126,6 +1136,14 @@ class PeoplePush(_Writer):
                 record_id__in=[link.ac_id for link in links.values() if link.ac_id],
             )
         }
+        self._owners = {}
+        for owner in RecordLink.objects.filter(
+            integration=integration,
+            ac_object="contact",
+            email__in=[r.email for r in records if r.email],
+            state__in=[RecordLink.State.LINKED, RecordLink.State.PENDING],
+        ):
+            self._owners.setdefault(owner.email, []).append(owner)
         new: list[_NewContact] = []
         dv_writes: list[RecordWrite] = []
         saves: list[RecordLink] = []
@@ -1234,12 +1252,14 @@ class PeoplePush(_Writer):
     def _ac_account(self, value: str) -> str | None:
         """The AC account for a contact's parent account id, or a lead's company name."""
         if self.key == "contact":
-            link = RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                entity="account",
-                dynamics_id=value,
-                state=RecordLink.State.LINKED,
-            ).first()
+            if value not in self._account_links:
+                self._account_links[value] = RecordLink.objects.filter(
+                    integration=self.ctx.integration,
+                    entity="account",
+                    dynamics_id=value,
+                    state=RecordLink.State.LINKED,
+                ).first()
+            link = self._account_links[value]
             return link.ac_id if link else None
         name = value.strip()
         key = name.lower()
@@ -1278,20 +1298,18 @@ class PeoplePush(_Writer):
         ids = {"dynamics_id": record.record_id, "email": record.email}
         changes = record_changes(values, self.entity, Direction.PUSH, criteria_values=criteria)
         if isinstance(changes, Skip):
-            quiet = changes.reason is SkipReason.CRITERIA
+            quiet = changes.reason in QUIET_SKIPS
             self.skip(self.key, str(changes), record=not quiet, **ids)
             self._remember(record, link, changes)
             return None
         email = record.email
-        owner = (
-            RecordLink.objects.filter(
-                integration=self.ctx.integration,
-                ac_object="contact",
-                email=email,
-                state__in=[RecordLink.State.LINKED, RecordLink.State.PENDING],
-            )
-            .exclude(entity=self.key, dynamics_id=record.record_id)
-            .first()
+        owner = next(
+            (
+                other
+                for other in self._owners.get(email, ())
+                if not (other.entity == self.key and other.dynamics_id == record.record_id)
+            ),
+            None,
         )
         if owner is not None:
             if self.key == "lead" or owner.entity == "contact":
@@ -1313,6 +1331,7 @@ class PeoplePush(_Writer):
         )
         link.email = email
         item = _NewContact(record=record, link=link, changes=changes, values=values)
+        self._owners.setdefault(email, []).append(link)  # a twin in this unit shares it
         rel_dv, rel_ac = self._relationship(record, None)
         if self.job_pair is not None and JOB_TITLE_KEY in changes.values:
             item.job_title = changes.values[JOB_TITLE_KEY]
@@ -1595,6 +1614,27 @@ def _confirm_chunk(ctx: Context, contacts: list[Contact]) -> None:
     if not links:
         return
     ac = ctx.clients.ac
+    taken = set(
+        RecordLink.objects.filter(
+            integration=ctx.integration,
+            ac_object="contact",
+            state=RecordLink.State.LINKED,
+            ac_id__in=[c.id for c in by_email.values()],
+        ).values_list("ac_id", flat=True)
+    )
+    # Two Dynamics records with one e-mail (sent by units side by side) share one contact:
+    # a contact owns it before a lead, then the older record.
+    links.sort(key=lambda item: (item.entity != "contact", item.created_at, item.pk))
+    twins = []
+    for link in links:
+        if by_email[link.email].id in taken:
+            twins.append(link)
+        else:
+            taken.add(by_email[link.email].id)
+    for link in twins:
+        link.state, link.ac_id, link.base_ac = RecordLink.State.UNLINKED, "", {}
+        link.note = "shares the ActiveCampaign contact of another record with its e-mail"
+    links = [link for link in links if link not in twins]
     for link in links:
         contact = by_email[link.email]
         entity = ctx.entity(link.entity)
@@ -1624,7 +1664,7 @@ def _confirm_chunk(ctx: Context, contacts: list[Contact]) -> None:
             entity,
         )
     with transaction.atomic():
-        for link in links:
+        for link in [*twins, *links]:
             link.save()
 
 
@@ -1694,7 +1734,7 @@ class PeoplePull(_Writer):
                 self.skip(
                     entity_key,
                     str(changes),
-                    record=changes.reason is not SkipReason.CRITERIA,
+                    record=changes.reason not in QUIET_SKIPS,
                     **ids,
                 )
                 continue
@@ -1702,6 +1742,10 @@ class PeoplePull(_Writer):
                 (item for item in known.get(record.email, []) if item.entity == entity_key),
                 None,
             )
+            if existing is not None and existing.note.startswith(SKIP_TEXT[SkipReason.CRITERIA]):
+                # It exists in Dynamics and the criteria leave it out: not synced either way.
+                self.skip(entity_key, str(Skip(SkipReason.CRITERIA)), record=False, **ids)
+                continue
             if existing is not None:
                 # A Dynamics record with this e-mail exists but was not synced: link it and
                 # write AC's values into it (the AC contact is the one that changed).

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from connectors.activecampaign.records import ContactChanges
-from sync.models import RecordLink, SyncRun
+from sync.models import Checkpoint, RecordLink, SyncRun
 from sync.services import run_inline, run_start
 from tests.sync.conftest import duplicates
 
@@ -41,6 +41,10 @@ def test_it_pushes_every_person_and_account_then_a_second_run_writes_nothing(
         RecordLink.objects.filter(state=RecordLink.State.LINKED, entity="contact").count()
         == seeded["contacts"]
     )
+    # The next run reads ActiveCampaign from the initial sync's start on (nothing missed).
+    bookmark = Checkpoint.objects.get(integration=sync_integration, source="ac_contact")
+    assert bookmark.watermark == initial.started_at
+    assert Checkpoint.objects.get(integration=sync_integration, source="contact").delta_link
     mark = sides.log_mark()
     second = _run(sync_integration)
     assert sides.writes(mark) == {"activecampaign": [], "dynamics": []}
@@ -106,3 +110,19 @@ def test_it_syncs_changes_both_ways_with_conflicts_new_records_e_mail_changes_an
     _run(sync_integration)
     _run(sync_integration)
     assert sides.writes(mark) == {"activecampaign": [], "dynamics": []}
+
+
+def test_it_gives_two_dynamics_records_with_one_e_mail_one_activecampaign_contact(
+    sides, sync_integration
+):
+    from tests.sync.conftest import lean_configuration
+
+    lean_configuration(sync_integration)
+    first = sides.dv_create("contact", {"emailaddress1": "same@example.org", "lastname": "One"})
+    second = sides.dv_create("contact", {"emailaddress1": "Same@example.org", "lastname": "Two"})
+    lead = sides.dv_create("lead", {"emailaddress1": "same@example.org", "lastname": "Lead"})
+    run = _run(sync_integration, SyncRun.Trigger.INITIAL)
+    assert [c.email.lower() for c in sides.ac_contacts()] == ["same@example.org"]
+    states = {key: RecordLink.objects.get(dynamics_id=key).state for key in (first, second, lead)}
+    assert sorted(states.values()) == ["linked", "unlinked", "unlinked"]
+    assert run.records.filter(outcome="skipped", reason__contains="shares").count() == 2
