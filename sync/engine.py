@@ -319,7 +319,10 @@ def collect_record(ctx: Context, step: dict) -> None:
                 },
             )
         else:
-            _stage_contact(ctx, ac.contact(step["ac_id"])).save()
+            staged = _stage_contact(ctx, ac.contact(step["ac_id"]))
+            if entity in PEOPLE:
+                staged.payload["prefer"] = entity  # what a new contact should become
+            staged.save()
     except NotFoundError:
         ctx.work.record(
             ctx.run,
@@ -1817,7 +1820,16 @@ class PeoplePull(_Writer):
             StagedRecord.objects.filter(pk__in=[r.pk for r in records]).update(handled=True)
 
     def _target(self, record: StagedRecord, known: list[RecordLink]) -> str | None:
-        """Which Dynamics entity a new AC contact becomes: contact if contacts pull, else lead."""
+        """Which Dynamics entity a new AC contact becomes: contact if contacts pull, else lead
+        (or the one a single-record sync asked for)."""
+        prefer = record.payload.get("prefer")
+        preferred = self.ctx.snapshot.entity(prefer) if prefer in PEOPLE else None
+        if (
+            preferred is not None
+            and preferred.pulls
+            and (not known or any(link.entity == prefer for link in known))
+        ):
+            return prefer
         for key in PEOPLE:
             config = self.ctx.snapshot.entity(key)
             if (

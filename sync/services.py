@@ -543,6 +543,11 @@ def runs_resume() -> dict:
     """
     now = timezone.now()
     resumed = Counter()
+    # A single-record sync runs inside its caller: if that process died, the run is over.
+    for run in SyncRun.objects.filter(
+        status__in=SyncRun.ACTIVE, trigger=SyncRun.Trigger.RECORD, lease_until__lt=now
+    ):
+        _run_end(run, SyncRun.Status.FAILED, "Interrupted: the process syncing it stopped.")
     for run in SyncRun.objects.filter(status__in=SyncRun.ACTIVE).exclude(
         trigger=SyncRun.Trigger.RECORD
     ):
