@@ -681,6 +681,28 @@ def _link_set_base(
     link.last_synced_at = timezone.now()
 
 
+LINK_FIELDS = (
+    "ac_id",
+    "email",
+    "state",
+    "note",
+    "base_dynamics",
+    "base_ac",
+    "dynamics_fingerprint",
+    "ac_fingerprint",
+    "last_synced_at",
+    "dynamics_id",
+)
+
+
+def _links_save(links: list[RecordLink]) -> None:
+    """Save many links in two statements (inside the caller's transaction)."""
+    new = [link for link in links if link.pk is None]
+    old = [link for link in links if link.pk is not None]
+    RecordLink.objects.bulk_create(new, batch_size=500)
+    RecordLink.objects.bulk_update(old, LINK_FIELDS, batch_size=500)
+
+
 def _dt(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
@@ -1453,7 +1475,7 @@ class PeoplePush(_Writer):
                     **encode_values(item.values),
                     **{k: v for k, v in item.link.base_dynamics.items() if k == ACCOUNT_LINK},
                 }
-                item.link.save()
+            _links_save([item.link for item in new])
         result = self.ac.bulk_import(contacts, wait=0, poll_interval=1)
         pending_batches = set()
         for outcome in result.results:
@@ -1667,8 +1689,7 @@ def _confirm_chunk(ctx: Context, contacts: list[Contact]) -> None:
             entity,
         )
     with transaction.atomic():
-        for link in [*twins, *links]:
-            link.save()
+        _links_save([*twins, *links])
 
 
 # -- people: pulls --------------------------------------------------------------------------------

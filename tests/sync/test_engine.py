@@ -25,7 +25,7 @@ def _run(integration, trigger=SyncRun.Trigger.MANUAL, **kwargs) -> SyncRun:
 def test_it_pushes_every_person_and_account_then_a_second_run_writes_nothing(
     sides, sync_integration
 ):
-    seeded = sides.dv_app.seed(40)
+    seeded = sides.dv_app.seed(16)  # the default configuration: accounts, job titles
     initial = _run(sync_integration, SyncRun.Trigger.INITIAL)
     contacts = sides.ac_contacts()
     emails = [c.email.lower() for c in contacts]
@@ -58,7 +58,7 @@ def _by_email(contacts):
 def test_it_syncs_changes_both_ways_with_conflicts_new_records_e_mail_changes_and_deletions(
     sides, sync_integration
 ):
-    sides.dv_app.seed(30)
+    sides.dv_app.seed(16)
     _run(sync_integration, SyncRun.Trigger.INITIAL)
     dv_contacts = sides.dv_rows("contact")
     a, b, c, d, e = dv_contacts[:5]

@@ -62,7 +62,8 @@ def test_it_refuses_a_second_run_and_a_beat_tick_is_a_no_op(sync_integration):
 def test_it_stops_on_a_revoked_key_with_one_message_and_pauses_the_schedule(
     sides, sync_integration, client, admin_user
 ):
-    sides.dv_app.seed(20)
+    lean_configuration(sync_integration)
+    sides.dv_app.seed(10)
     _initial(sync_integration)
     sync_integration.ac_api_key = "revoked-key"
     sync_integration.save()
@@ -78,7 +79,8 @@ def test_it_stops_on_a_revoked_key_with_one_message_and_pauses_the_schedule(
 
 
 def test_it_syncs_one_record_on_demand_both_ways(sides, sync_integration):
-    sides.dv_app.seed(10)
+    lean_configuration(sync_integration)
+    sides.dv_app.seed(6)
     _initial(sync_integration)
     new_id = sides.dv_create(
         "contact", {"emailaddress1": "single@example.org", "firstname": "Sam", "lastname": "S"}
@@ -99,7 +101,8 @@ def test_it_syncs_one_record_on_demand_both_ways(sides, sync_integration):
 def test_it_pushes_opportunities_onto_synced_contacts_and_skips_the_others(sides, sync_integration):
     from mapping.services import OpportunityInput, opportunity_config_save
 
-    seeded = sides.dv_app.seed(30)
+    lean_configuration(sync_integration)
+    seeded = sides.dv_app.seed(24)
     assert seeded["opportunities"]
     assert (
         opportunity_config_save(
@@ -168,7 +171,8 @@ def test_it_moves_the_link_and_tags_when_a_lead_is_qualified_into_a_contact(
 def test_the_sync_command_runs_in_the_foreground_and_fails_on_a_configuration_error(
     sides, sync_integration, capsys
 ):
-    sides.dv_app.seed(10)
+    lean_configuration(sync_integration)
+    sides.dv_app.seed(6)
     call_command("sync", "run", "--initial")
     out = capsys.readouterr().out
     assert "finished" in out and "Contacts push" in out
