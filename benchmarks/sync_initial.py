@@ -89,7 +89,15 @@ def main() -> None:
         started = time.monotonic()
         cpu = time.thread_time()  # this thread: the engine, not the sandboxes' threads
         run = run_start(integration=integration, trigger=SyncRun.Trigger.INITIAL, enqueue=False)
-        run = run_inline(run=run)
+        if os.environ.get("SYNC_BENCH_PROFILE"):
+            import cProfile
+            import pstats
+
+            profile = cProfile.Profile()
+            run = profile.runcall(run_inline, run=run)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+        else:
+            run = run_inline(run=run)
         wall = time.monotonic() - started
         cpu = time.thread_time() - cpu
         ac_calls = [e for e in sandboxes.activecampaign_app.log.entries(path_prefix="/api/3/")]
