@@ -1,6 +1,17 @@
+"""The sync engine's state: settings, runs and their work, links between records, checkpoints.
+
+The database is the record of work (nothing lives only in a Celery message): a run, its work
+units and the records it staged are rows; a worker claims a unit with a conditional UPDATE, so
+a duplicate delivery or a lost queue costs nothing but time, and any process may die at any
+moment (see sync.engine).
+"""
+
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 from integrations.models import Integration
 
@@ -25,6 +36,229 @@ class SyncSettings(models.Model):
     schedule_hours = models.PositiveSmallIntegerField(
         choices=Schedule.choices, default=Schedule.EVERY_HOUR
     )
+    # When the initial sync (S-4.2) was started; it runs once, the first time sync is on.
+    initial_sync_at = models.DateTimeField(null=True, blank=True)
+    # A configuration error (revoked key, missing field…) stops the schedule until fixed.
+    paused_reason = models.TextField(blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.integration}: sync {'on' if self.enabled else 'off'}"
+
+
+class SyncRun(models.Model):
+    """One execution of the sync for an integration (the whole of it, or one entity)."""
+
+    class Trigger(models.TextChoices):
+        INITIAL = "initial", "Initial sync"
+        SCHEDULE = "schedule", "Schedule"
+        MANUAL = "manual", "Sync now"
+        RETRY = "retry", "Retry of failed records"
+        RECORD = "record", "One record"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Stopped by an error"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="sync_runs")
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    entity = models.CharField(max_length=20, blank=True)  # "" = every enabled entity
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    message = models.TextField(blank=True)  # a configuration error, in words
+    # The plan: the steps of this run, in order, and how far the driver got.
+    steps = models.JSONField(default=list)
+    step_index = models.PositiveSmallIntegerField(default=0)
+    # State the driver carries between steps: pending checkpoints, import batches…
+    state = models.JSONField(default=dict)
+    # Counts per entity and direction, summed from the units and the driver when finished.
+    counts = models.JSONField(default=dict)
+    # The driver's lease: another process takes over the run only after it has expired.
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One run at a time per integration (a beat tick during a run is a no-op).
+            models.UniqueConstraint(
+                fields=["integration"],
+                condition=Q(status__in=["queued", "running"]) & ~Q(trigger="record"),
+                name="one_active_run_per_integration",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.integration} run {self.pk} ({self.trigger}, {self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def duration(self):
+        if self.started_at is None:
+            return None
+        return (self.finished_at or timezone.now()) - self.started_at
+
+
+class WorkUnit(models.Model):
+    """A slice of a run's work (a page or batch of staged records) that any worker may take."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        CLAIMED = "claimed"
+        DONE = "done"
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="units")
+    step = models.PositiveSmallIntegerField()  # index into run.steps
+    seq = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    counts = models.JSONField(default=dict)  # {entity: {direction: {count: n}}}
+    state = models.JSONField(default=dict)  # e.g. bulk import batch ids to confirm
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "step", "seq"]
+        indexes = [models.Index(fields=["run", "step", "status"])]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} step {self.step} unit {self.seq} ({self.status})"
+
+
+class StagedRecord(models.Model):
+    """A record a run read from one side, kept until the run has handled it."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="staged")
+    entity = models.CharField(max_length=20)
+    side = models.CharField(max_length=20)  # "dynamics" or "activecampaign"
+    record_id = models.CharField(max_length=64)
+    email = models.CharField(max_length=254, blank=True)  # lower case
+    payload = models.JSONField(default=dict)
+    unit = models.ForeignKey(
+        WorkUnit, null=True, blank=True, on_delete=models.SET_NULL, related_name="records"
+    )
+    handled = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["run", "entity", "side", "record_id"]),
+            models.Index(fields=["run", "side", "email"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.entity} {self.record_id}"
+
+
+class RecordLink(models.Model):
+    """A Dynamics record and its ActiveCampaign counterpart, and what both held last time.
+
+    Every Dynamics person the engine has seen gets a row (linked or not), so that a contact
+    coming from ActiveCampaign is matched by e-mail without asking Dynamics.
+    """
+
+    class State(models.TextChoices):
+        LINKED = "linked", "Linked"
+        PENDING = "pending", "Being created"  # the create was sent; the other id is not known
+        UNLINKED = "unlinked", "Not synced"  # seen, not synced (criteria, no e-mail, shared)
+        DELETED = "deleted", "Deleted"
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="record_links"
+    )
+    entity = models.CharField(max_length=20)  # lead, contact, account, opportunity
+    ac_object = models.CharField(max_length=20)  # contact, account, opportunity
+    dynamics_id = models.CharField(max_length=36)
+    ac_id = models.CharField(max_length=64, blank=True)
+    email = models.CharField(max_length=254, blank=True, db_index=True)  # lower case; account name
+    state = models.CharField(max_length=10, choices=State.choices)
+    note = models.CharField(max_length=255, blank=True)  # why unlinked or deleted
+    # What each side held after the last sync, per field pair (canonical values as JSON).
+    base_dynamics = models.JSONField(default=dict)
+    base_ac = models.JSONField(default=dict)
+    dynamics_fingerprint = models.CharField(max_length=40, blank=True)
+    ac_fingerprint = models.CharField(max_length=40, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "entity", "dynamics_id"], name="one_link_per_record"
+            ),
+            models.UniqueConstraint(
+                fields=["integration", "ac_object", "ac_id"],
+                condition=Q(state__in=["linked", "pending"]) & ~Q(ac_id=""),
+                name="one_link_per_ac_record",
+            ),
+        ]
+        indexes = [models.Index(fields=["integration", "ac_object", "ac_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.dynamics_id} ↔ {self.ac_object} {self.ac_id or '?'}"
+
+
+class Checkpoint(models.Model):
+    """Where the next run reads from, per integration and source (moved after a commit)."""
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="sync_checkpoints"
+    )
+    # A Dynamics table ("lead", "contact"…) or an ActiveCampaign stream ("ac_contact").
+    source = models.CharField(max_length=30)
+    delta_link = models.TextField(blank=True)
+    watermark = models.DateTimeField(null=True, blank=True)
+    columns = models.TextField(blank=True)  # the $select the delta link was started with
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "source"], name="one_checkpoint")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.integration}: {self.source}"
+
+
+class RunRecord(models.Model):
+    """A record a run could not sync as asked: failed, conflicting, or skipped with a reason."""
+
+    class Outcome(models.TextChoices):
+        FAILED = "failed", "Failed"
+        CONFLICT = "conflict", "Conflict"
+        SKIPPED = "skipped", "Skipped"
+        DELETED = "deleted", "Deletion"
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="records")
+    entity = models.CharField(max_length=20)
+    direction = models.CharField(max_length=10)  # push / pull
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    dynamics_id = models.CharField(max_length=36, blank=True)
+    ac_id = models.CharField(max_length=64, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    reason = models.TextField()
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    retried = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["run", "outcome"])]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} {self.entity} {self.dynamics_id or self.ac_id}"

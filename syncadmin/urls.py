@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("integrations.urls")),
     path("users/", include("users.urls")),
     path("data/", include("mapping.urls")),
+    path("sync/", include("sync.urls")),
     path("django-admin/", admin.site.urls),
 ]

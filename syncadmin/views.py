@@ -7,6 +7,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from integrations.access import is_administrator_anywhere
+from integrations.selectors import integration_current
+from sync.selectors import dashboard_sync
 
 from . import health
 from .heartbeat import process_states
@@ -26,4 +28,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard.html", {"processes": process_states()})
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "processes": process_states(),
+            "sync": dashboard_sync(integration=integration_current(request)),
+        },
+    )

@@ -75,6 +75,12 @@ ACCESS = {
     "mapping:compatibility": ((), admins_only()),
     "mapping:criterion_row": (("entity",), admins_only()),
     "mapping:mapping_rows": (("entity",), admins_only()),
+    "sync:settings": ((), admins_only()),
+    "sync:progress": ((), admins_only()),
+    "sync:now": ((), admins_only(405)),
+    "sync:history": ((), admins_only()),
+    "sync:run": (("run_pk",), admins_only(404)),
+    "sync:retry": (("run_pk",), admins_only(405)),
 }
 
 
@@ -128,7 +134,7 @@ def test_it_answers_each_persona_as_expected(
 ):
     monkeypatch.setattr(health, "health_report", lambda **kw: (True, {"status": "ok"}))
     args, expected = ACCESS[name]
-    values = {"user_pk": personas["norole"].pk, "entity": "lead"}
+    values = {"user_pk": personas["norole"].pk, "entity": "lead", "run_pk": 1}
     url = reverse(name, args=[values[a] for a in args])
     if personas[persona] is not None:
         login_asking_for_a(client, personas[persona], integrations)

@@ -80,6 +80,9 @@ _TENANT_CODES = frozenset({90002, 900023, 90013})
 _CLIENT_CODES = frozenset({700016})
 _SECRET_CODES = frozenset({7000215, 7000222, 7000216, 700027})
 _RESOURCE_CODES = frozenset({500011, 70011, 500014})
+# 50196: "The server is temporarily throttling requests"; 50000: "There was an error issuing
+# a token or an issue with our sign-in service" (a server error).
+_TRANSIENT_CODES = frozenset({50196, 50000})
 _AADSTS = re.compile(r"AADSTS(\d+)")
 
 
@@ -262,6 +265,12 @@ class MsalTokenProvider:
                 # a generic message; the answer survives in the exception's context.
                 message = _discovery_message(exc)
                 codes = _AADSTS.findall(message)
+                if {int(code) for code in codes} & _TRANSIENT_CODES:
+                    # Throttled or a server error while discovering: nothing is wrong with
+                    # the tenant, try again later.
+                    raise RetryableError(
+                        self._redact(message), vendor=VENDOR, code=f"AADSTS{codes[0]}", unsent=True
+                    ) from None
                 raise self._error(
                     message, ConfigReason.TENANT, code=f"AADSTS{codes[0]}" if codes else None
                 ) from None

@@ -8,6 +8,10 @@ No ORM, no settings, no HTTP, no Django: the sync engine and the pages both stan
 - `criteria`: record selection rows (field + operator + value, ANDed).
 - `standard`: the synced entities and their standard mappings.
 - `opportunity`: opportunity fields → ActiveCampaign custom-object schema fields.
+- `snapshot`: one integration's data configuration, frozen for a sync run.
+- `records`: one record's canonical values per field pair, and what it writes on the other
+  side (or why it is skipped).
+- `merge`: the three-way merge of a linked pair of records (conflicts, no echo).
 """
 
 from __future__ import annotations

@@ -223,6 +223,12 @@ CELERY_BEAT_SCHEDULER = "syncadmin.beat:HeartbeatScheduler"
 SYNCADMIN_HEARTBEAT_INTERVAL = env.float("SYNCADMIN_HEARTBEAT_INTERVAL", default=15.0)
 SYNCADMIN_HEARTBEAT_STALE_AFTER = env.float("SYNCADMIN_HEARTBEAT_STALE_AFTER", default=60.0)
 
+# The sync engine (sync.services): how long a worker's claim on a run or a work unit lasts
+# without a sign of life before another worker takes over, and how far back an
+# ActiveCampaign read overlaps the last one (minutes).
+SYNC_LEASE_SECONDS = env.float("SYNC_LEASE_SECONDS", default=120.0)
+SYNC_AC_OVERLAP_MINUTES = env.float("SYNC_AC_OVERLAP_MINUTES", default=10.0)
+
 # Cache: Redis when configured (shared by every process), else the database.
 if REDIS_URL:
     CACHES = {

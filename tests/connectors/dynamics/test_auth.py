@@ -225,6 +225,20 @@ def test_it_maps_an_unknown_tenant_at_discovery_to_tenant(mocked, config):
     assert caught.value.code == "AADSTS90002"
 
 
+def test_it_treats_a_throttled_discovery_as_retryable_not_as_an_unknown_tenant(mocked, config):
+    mocked.add(
+        responses.GET,
+        DISCOVERY_URL,
+        status=429,
+        json=_entra_error(
+            50196, "temporarily_unavailable", "The server is temporarily throttling requests."
+        ),
+    )
+    with pytest.raises(RetryableError) as caught:
+        _provider(config).access_token()
+    assert caught.value.unsent is True
+
+
 def test_it_maps_an_authority_that_is_not_an_identity_provider_to_tenant(mocked, config):
     mocked.add(responses.GET, DISCOVERY_URL, body="<html>hello</html>", content_type="text/html")
     with pytest.raises(ConfigurationError) as caught:

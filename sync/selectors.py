@@ -1,0 +1,162 @@
+"""Reads for the sync pages and the dashboard: progress of a run, history, a run's records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from integrations.models import Integration
+from mapping.core.standard import ENTITIES
+
+from .models import RunRecord, StagedRecord, SyncRun, SyncSettings, WorkUnit
+
+ENTITY_LABELS = {
+    **{key: entity.label for key, entity in ENTITIES.items()},
+    "person": "ActiveCampaign contacts",
+}
+COUNT_NAMES = ("read", "created", "updated", "linked", "skipped", "conflicts", "failed")
+
+
+@dataclass(frozen=True)
+class EntityProgress:
+    entity: str
+    label: str
+    done: int
+    total: int
+    rate: float | None  # records per second
+    seconds_left: float | None
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, round(100 * self.done / self.total))
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    run: SyncRun
+    entities: list[EntityProgress]
+    step: str  # what the run is doing now, in words
+    counts: list[tuple[str, str, dict]]  # (entity label, direction, counts)
+
+
+def sync_settings_current(*, integration: Integration) -> SyncSettings | None:
+    return SyncSettings.objects.filter(integration=integration).first()
+
+
+def run_active(*, integration: Integration) -> SyncRun | None:
+    return (
+        SyncRun.objects.filter(integration=integration, status__in=SyncRun.ACTIVE)
+        .exclude(trigger=SyncRun.Trigger.RECORD)
+        .first()
+    )
+
+
+def run_latest(*, integration: Integration) -> SyncRun | None:
+    return (
+        SyncRun.objects.filter(integration=integration)
+        .exclude(trigger=SyncRun.Trigger.RECORD)
+        .first()
+    )
+
+
+def run_progress(*, run: SyncRun) -> RunProgress:
+    """Records done / total per entity (live while running), rate and time left."""
+    from .services import run_counts
+
+    entities = []
+    if run.is_active:
+        rows = (
+            StagedRecord.objects.filter(run=run)
+            .values("entity")
+            .annotate(total=Count("id"), done=Count("id", filter=Q(handled=True)))
+            .order_by()
+        )
+        elapsed = (timezone.now() - run.started_at).total_seconds() if run.started_at else 0
+        for row in rows:
+            done, total = row["done"], row["total"]
+            rate = done / elapsed if elapsed > 0 and done else None
+            left = (total - done) / rate if rate else None
+            entities.append(
+                EntityProgress(
+                    row["entity"],
+                    ENTITY_LABELS.get(row["entity"], row["entity"]),
+                    done,
+                    total,
+                    rate,
+                    left,
+                )
+            )
+        counts = run_counts(run)
+    else:
+        counts = run.counts or {}
+        for entity, directions in counts.items():
+            read = sum(c.get("read", 0) for c in directions.values())
+            entities.append(
+                EntityProgress(entity, ENTITY_LABELS.get(entity, entity), read, read, None, None)
+            )
+    order = {key: index for index, key in enumerate([*ENTITIES, "person"])}
+    entities.sort(key=lambda item: order.get(item.entity, 99))
+    step = ""
+    if run.is_active and run.step_index < len(run.steps):
+        from .engine import step_label
+
+        step = step_label(run.steps[run.step_index])
+        open_units = WorkUnit.objects.filter(run=run, step=run.step_index)
+        if open_units.exists():
+            done = open_units.filter(status=WorkUnit.Status.DONE).count()
+            step += f" ({done} of {open_units.count()} batches)"
+    rows = []
+    for entity in sorted(counts, key=lambda key: order.get(key, 99)):
+        for direction in ("push", "pull"):
+            if direction in counts[entity]:
+                values = {name: counts[entity][direction].get(name, 0) for name in COUNT_NAMES}
+                rows.append((ENTITY_LABELS.get(entity, entity), direction, values))
+    return RunProgress(run=run, entities=entities, step=step, counts=rows)
+
+
+def runs_list(*, integration: Integration, limit: int = 100) -> list[SyncRun]:
+    return list(
+        SyncRun.objects.filter(integration=integration)
+        .select_related("actor")
+        .annotate(
+            failed_records=Count("records", filter=Q(records__outcome=RunRecord.Outcome.FAILED)),
+            conflict_records=Count(
+                "records", filter=Q(records__outcome=RunRecord.Outcome.CONFLICT)
+            ),
+        )[:limit]
+    )
+
+
+def run_records(
+    *, run: SyncRun, entity: str = "", outcome: str = "", limit: int = 500
+) -> QuerySet[RunRecord]:
+    records = run.records.all()
+    if entity:
+        records = records.filter(entity=entity)
+    if outcome:
+        records = records.filter(outcome=outcome)
+    return records[:limit]
+
+
+@dataclass(frozen=True)
+class DashboardSync:
+    settings: SyncSettings | None
+    last_run: SyncRun | None
+    active_run: SyncRun | None
+
+    @property
+    def paused_reason(self) -> str:
+        return self.settings.paused_reason if self.settings else ""
+
+
+def dashboard_sync(*, integration: Integration | None) -> DashboardSync | None:
+    """The last run and the paused state, for the dashboard card."""
+    if integration is None:
+        return None
+    return DashboardSync(
+        settings=sync_settings_current(integration=integration),
+        last_run=run_latest(integration=integration),
+        active_run=run_active(integration=integration),
+    )

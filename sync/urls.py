@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "sync"
+
+urlpatterns = [
+    path("", views.settings_page, name="settings"),
+    path("progress/", views.progress, name="progress"),
+    path("now/", views.sync_now, name="now"),
+    path("history/", views.history, name="history"),
+    path("runs/<int:run_pk>/", views.run_detail, name="run"),
+    path("runs/<int:run_pk>/retry/", views.retry, name="retry"),
+]
