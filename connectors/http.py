@@ -5,6 +5,10 @@ User-Agent, authentication headers, the shared throttle, retries with backoff an
 (honouring Retry-After), and the classification of every failure into connectors.errors.
 Secrets never reach an error message or a log line.
 
+Every attempt is reported to the API-call observers (`add_api_call_observer`): plain callables
+that the project registers at start-up (its Prometheus metrics), so that this layer knows
+nothing of Django or of any metrics library.
+
 It also guards where requests go (server-side request forgery): every connection is made by
 `GuardedAdapter`, which resolves the host itself, refuses it if any of its addresses is not a
 public one (`address_refusal`), and connects to exactly the address it checked, so a DNS answer
@@ -251,6 +255,43 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not a secret
 
 
+@dataclass(frozen=True)
+class ApiCall:
+    """One HTTP attempt to a vendor, as the observers see it (no URL, header or body)."""
+
+    vendor: str
+    method: str
+    status: int | None  # None: no answer (refused, timed out, connection broken)
+    seconds: float  # from sending to the answer's headers; throttle waits not included
+
+
+ApiCallObserver = Callable[[ApiCall], None]
+_api_call_observers: list[ApiCallObserver] = []
+
+
+def add_api_call_observer(observer: ApiCallObserver) -> None:
+    """Call `observer` after every attempt of every vendor request (once, however often added).
+
+    It runs in the requesting thread and must be quick; whatever it raises is logged and
+    ignored, so an observer can never fail a request.
+    """
+    if observer not in _api_call_observers:
+        _api_call_observers.append(observer)
+
+
+def remove_api_call_observer(observer: ApiCallObserver) -> None:
+    if observer in _api_call_observers:
+        _api_call_observers.remove(observer)
+
+
+def _observe(call: ApiCall) -> None:
+    for observer in tuple(_api_call_observers):
+        try:
+            observer(call)
+        except Exception:
+            logger.exception("an API-call observer failed; the request goes on")
+
+
 # Each vendor maps a failed response (status >= 400) to one ConnectorError.
 Classifier = Callable[[requests.Response], ConnectorError]
 
@@ -437,17 +478,24 @@ class VendorHttp:
         return error
 
     def _send(self, method, url, params, json, data, headers) -> requests.Response:
-        return self.session.request(
-            method,
-            url,
-            params=params,
-            json=json,
-            data=data,
-            headers=headers,
-            timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-            verify=self.settings.verify,
-            allow_redirects=False,
-        )
+        started = time.monotonic()
+        status = None
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                json=json,
+                data=data,
+                headers=headers,
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                verify=self.settings.verify,
+                allow_redirects=False,
+            )
+            status = response.status_code
+            return response
+        finally:
+            _observe(ApiCall(self.vendor, method, status, time.monotonic() - started))
 
     def _transport_error(self, exc: requests.RequestException) -> ConnectorError:
         """Classify a failure that produced no HTTP response."""

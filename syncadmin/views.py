@@ -1,17 +1,25 @@
 from __future__ import annotations
 
+import hmac
+import logging
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.clickjacking import xframe_options_deny
+from django.views.decorators.http import require_GET, require_safe
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from integrations.access import is_administrator_anywhere
 from integrations.selectors import integration_current
 from sync.selectors import dashboard_sync
 
-from . import health
+from . import health, metrics
 from .heartbeat import process_states
+
+logger = logging.getLogger(__name__)
 
 
 def _may_see_health_details(request: HttpRequest) -> bool:
@@ -36,3 +44,53 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "sync": dashboard_sync(integration=integration_current(request)),
         },
     )
+
+
+@require_safe
+@never_cache
+@xframe_options_deny
+def readyz(request: HttpRequest) -> JsonResponse:
+    """For orchestrators: 200 when this web process may get traffic, else 503 (no hosts named).
+
+    Served by syncadmin.middleware.ReadinessProbeMiddleware whatever the Host header.
+    """
+    ready, report = health.readiness_report()
+    return JsonResponse(report, status=200 if ready else 503)
+
+
+def _metrics_token_ok(request: HttpRequest) -> bool:
+    """No token set: open (the service's network). Else `Authorization: Bearer <token>`."""
+    expected = settings.SYNCADMIN_METRICS_TOKEN
+    if not expected:
+        return True
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    # Constant time: how much of a guess matched does not show in the answer's timing.
+    return hmac.compare_digest(
+        given.strip().encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
+@require_safe
+@never_cache
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics (syncadmin.metrics), in the text exposition format."""
+    if not _metrics_token_ok(request):
+        response = HttpResponse(
+            "A bearer token is needed: Authorization: Bearer <SYNCADMIN_METRICS_TOKEN>\n",
+            status=401,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    try:
+        body = metrics.exposition()
+    except Exception:
+        logger.exception("metrics: the exposition failed")
+        return HttpResponse(
+            "Metrics are unavailable for a moment; the log says why.\n",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

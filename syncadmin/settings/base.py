@@ -10,6 +10,8 @@ import django
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from syncadmin.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -48,6 +50,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # /readyz before the host check (orchestrators probe the container's address).
+    "syncadmin.middleware.ReadinessProbeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -229,6 +233,10 @@ SYNCADMIN_HEARTBEAT_STALE_AFTER = env.float("SYNCADMIN_HEARTBEAT_STALE_AFTER", d
 SYNC_LEASE_SECONDS = env.float("SYNC_LEASE_SECONDS", default=120.0)
 SYNC_AC_OVERLAP_MINUTES = env.float("SYNC_AC_OVERLAP_MINUTES", default=10.0)
 
+# /metrics (syncadmin/metrics.py) is open to whoever reaches the service; with a token set,
+# only to `Authorization: Bearer <token>` (Prometheus: `authorization: {credentials: …}`).
+SYNCADMIN_METRICS_TOKEN = env.str("SYNCADMIN_METRICS_TOKEN", default="")
+
 # Cache: Redis when configured (shared by every process), else the database.
 if REDIS_URL:
     CACHES = {
@@ -250,17 +258,10 @@ CONNECTOR_CA_BUNDLE = env.str("SYNCADMIN_CA_BUNDLE", default="")
 # Connection URLs may point at plain-HTTP local hosts only when this is on (the sandboxes).
 SYNCADMIN_ALLOW_LOCAL_URLS = env.bool("SYNCADMIN_ALLOW_LOCAL_URLS", default=False)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-    },
-}
+# Logs (syncadmin/logs.py): readable lines by default, one JSON object per line with
+# SYNCADMIN_LOG_FORMAT=json (the production default); either way every line carries the ids of
+# the integration, run and record it is about, where known.
+SYNCADMIN_LOG_FORMAT = env.str("SYNCADMIN_LOG_FORMAT", default="console")
+LOGGING = logging_config(
+    log_format=SYNCADMIN_LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO")
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, logging_config
 
 DEBUG = False
 # No defaults: a missing one stops start-up with ImproperlyConfigured naming the variable.
@@ -16,7 +16,8 @@ SYNCADMIN_ALLOW_LOCAL_URLS = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Probes and the Prometheus scrape come over plain HTTP from inside the service's network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 # The __Host- prefix makes browsers accept these cookies only over HTTPS, for this host alone
@@ -32,4 +33,8 @@ X_FRAME_OPTIONS = "DENY"
 # address from X-Forwarded-For as that many proxies wrote it (users/throttle.py).
 SYNCADMIN_TRUSTED_PROXY_COUNT = env.int("SYNCADMIN_TRUSTED_PROXY_COUNT", default=1)
 
-LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="INFO")  # noqa: F405
+# One JSON object per log line for the log collector (syncadmin/logs.py).
+SYNCADMIN_LOG_FORMAT = env.str("SYNCADMIN_LOG_FORMAT", default="json")
+LOGGING = logging_config(
+    log_format=SYNCADMIN_LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO")
+)
