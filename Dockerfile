@@ -18,4 +18,4 @@ RUN DJANGO_SECRET_KEY=build FIELD_ENCRYPTION_KEY=MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA
  && mkdir -p /app/var && chown -R syncadmin /app/var
 USER syncadmin
 EXPOSE 8000
-CMD ["gunicorn", "syncadmin.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--worker-class", "gthread", "--access-logfile", "-"]
+CMD ["gunicorn", "syncadmin.wsgi:application", "--config", "python:syncadmin.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--worker-class", "gthread", "--access-logfile", "-"]

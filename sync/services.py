@@ -29,6 +29,7 @@ from django.utils import timezone
 from connectors.errors import ConfigurationError, ConnectorError, RetryableError, user_message
 from integrations.models import Integration
 from mapping.selectors import config_snapshot
+from observability.logs import bind, log_context
 
 from . import engine
 from .clients import Clients
@@ -305,6 +306,7 @@ def run_advance(*, run_id: int, inline: bool = False, progress: Callable | None 
     if not _claim_run(run_id):
         return "busy"
     run = SyncRun.objects.select_related("integration").get(pk=run_id)
+    bind(integration=run.integration_id, run=run.pk)  # log lines until the task or request ends
     clients = Clients(run.integration)
     try:
         while True:
@@ -339,7 +341,8 @@ def run_advance(*, run_id: int, inline: bool = False, progress: Callable | None 
                             transaction.on_commit(lambda u=unit_id: _enqueue_unit(u))
                         return "waiting"
                     for unit_id in open_units:
-                        unit_run(unit_id=unit_id, extend=lambda: _extend_run(run_id))
+                        with log_context():  # the unit's ids end with it
+                            unit_run(unit_id=unit_id, extend=lambda: _extend_run(run_id))
                     continue
             else:
                 ctx = engine.Context(
@@ -416,6 +419,7 @@ def _run_end(run: SyncRun, status: str, message: str) -> None:
         status=status, message=message, finished_at=timezone.now(), counts=counts, lease_until=None
     )
     StagedRecord.objects.filter(run=run).delete()
+    logger.info("sync run %s %s%s", run.pk, status, f": {message}" if message else "")
     _snapshots.pop(run.pk, None)
 
 
@@ -447,6 +451,7 @@ def unit_run(*, unit_id: int, extend: Callable[[], None] | None = None) -> str:
     WorkUnit.objects.filter(pk=unit_id).update(attempts=models_f("attempts") + 1)
     unit = WorkUnit.objects.select_related("run__integration").get(pk=unit_id)
     run = unit.run
+    bind(integration=run.integration_id, run=run.pk, unit=unit.pk)
     step = run.steps[unit.step]
 
     def heartbeat() -> None:
@@ -576,7 +581,8 @@ def runs_resume() -> dict:
 def run_inline(*, run: SyncRun, progress: Callable | None = None, retries: int = 5) -> SyncRun:
     """Drive a run to its end in this process (no worker needed)."""
     for attempt in range(retries + 1):
-        outcome = run_advance(run_id=run.pk, inline=True, progress=progress)
+        with log_context():  # the run's ids are logged until it returns, not after
+            outcome = run_advance(run_id=run.pk, inline=True, progress=progress)
         if outcome in ("done", "busy"):
             break
         time.sleep(min(30, 2**attempt))

@@ -28,7 +28,7 @@ worker_ready.connect(on_worker_ready, weak=False)
 worker_shutdown.connect(on_worker_shutdown, weak=False)
 
 
-# Logs: Celery keeps the project's LOGGING (syncadmin/logs.py) instead of replacing the root
+# Logs: Celery keeps the project's LOGGING (observability/logs.py) instead of replacing the root
 # logger's handler with its own format; lines name the process and the task they come from.
 @setup_logging.connect(weak=False)
 def _logging_from_settings(**kwargs) -> None:
@@ -41,14 +41,14 @@ def _logging_from_settings(**kwargs) -> None:
 
 @worker_init.connect(weak=False)
 def _name_worker(**kwargs) -> None:
-    from .logs import set_service
+    from observability.logs import set_service
 
     set_service("worker")
 
 
 @beat_init.connect(weak=False)
 def _name_beat(**kwargs) -> None:
-    from .logs import set_service
+    from observability.logs import set_service
 
     set_service("beat")
 
@@ -58,14 +58,15 @@ _task_log_tokens: dict[str, object] = {}
 
 @task_prerun.connect(weak=False)
 def _task_log_context(task_id=None, task=None, **kwargs) -> None:
-    from .logs import bind
+    from observability.logs import bind
 
     _task_log_tokens[task_id] = bind(task=getattr(task, "name", None), task_id=task_id)
 
 
 @task_postrun.connect(weak=False)
 def _task_done(task_id=None, **kwargs) -> None:
-    from .logs import unbind
+    from observability.logs import unbind
+
     from .metrics import flush_api_calls
 
     token = _task_log_tokens.pop(task_id, None)

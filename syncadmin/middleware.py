@@ -1,10 +1,12 @@
-"""/readyz answered before the host check: orchestrators probe a container by its address."""
+"""Middleware of the shell: /readyz before the host check, and a log scope per request."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+
+from observability.logs import log_context
 
 READYZ_PATH = "/readyz"
 
@@ -30,3 +32,18 @@ class ReadinessProbeMiddleware:
 
             return readyz(request)
         return self.get_response(request)
+
+
+class LogScopeMiddleware:
+    """Log ids bound while answering a request (a single-record sync…) end with it.
+
+    gunicorn's threads answer one request after another in the same context; without a scope
+    of its own, the next request's lines would carry the previous one's ids.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with log_context():
+            return self.get_response(request)

@@ -10,7 +10,7 @@ import django
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from syncadmin.logs import logging_config
+from observability.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "syncadmin.middleware.LogScopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # /readyz before the host check (orchestrators probe the container's address).
     "syncadmin.middleware.ReadinessProbeMiddleware",
@@ -164,15 +165,16 @@ CSP_DIRECTIVES: dict[str, list[str]] = {
     "form-action": ["'self'"],
     "frame-ancestors": ["'none'"],
 }
+_AFTER_SECURITY = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
 if django.VERSION >= (6, 0):
     # Django's own CSP support (https://docs.djangoproject.com/en/6.0/ref/csp/).
-    MIDDLEWARE.insert(1, "django.middleware.csp.ContentSecurityPolicyMiddleware")
+    MIDDLEWARE.insert(_AFTER_SECURITY, "django.middleware.csp.ContentSecurityPolicyMiddleware")
     SECURE_CSP = CSP_DIRECTIVES
 else:  # Django 5.2 (Python 3.11): django-csp 4 (https://django-csp.readthedocs.io/).
     if importlib.util.find_spec("csp") is None:
         raise ImproperlyConfigured("Django 5.2 needs django-csp: pip install 'django-csp>=4,<5'")
     INSTALLED_APPS.append("csp")
-    MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
+    MIDDLEWARE.insert(_AFTER_SECURITY, "csp.middleware.CSPMiddleware")
     CONTENT_SECURITY_POLICY = {"DIRECTIVES": CSP_DIRECTIVES}
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -258,7 +260,7 @@ CONNECTOR_CA_BUNDLE = env.str("SYNCADMIN_CA_BUNDLE", default="")
 # Connection URLs may point at plain-HTTP local hosts only when this is on (the sandboxes).
 SYNCADMIN_ALLOW_LOCAL_URLS = env.bool("SYNCADMIN_ALLOW_LOCAL_URLS", default=False)
 
-# Logs (syncadmin/logs.py): readable lines by default, one JSON object per line with
+# Logs (observability/logs.py): readable lines by default, one JSON object per line with
 # SYNCADMIN_LOG_FORMAT=json (the production default); either way every line carries the ids of
 # the integration, run and record it is about, where known.
 SYNCADMIN_LOG_FORMAT = env.str("SYNCADMIN_LOG_FORMAT", default="console")

@@ -33,7 +33,7 @@ X_FRAME_OPTIONS = "DENY"
 # address from X-Forwarded-For as that many proxies wrote it (users/throttle.py).
 SYNCADMIN_TRUSTED_PROXY_COUNT = env.int("SYNCADMIN_TRUSTED_PROXY_COUNT", default=1)
 
-# One JSON object per log line for the log collector (syncadmin/logs.py).
+# One JSON object per log line for the log collector (observability/logs.py).
 SYNCADMIN_LOG_FORMAT = env.str("SYNCADMIN_LOG_FORMAT", default="json")
 LOGGING = logging_config(
     log_format=SYNCADMIN_LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO")

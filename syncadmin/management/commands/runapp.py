@@ -120,6 +120,9 @@ class Command(BaseCommand):
                     "-m",
                     "gunicorn",
                     "syncadmin.wsgi:application",
+                    # The project's log format for gunicorn's own lines too.
+                    "--config",
+                    "python:syncadmin.gunicorn_conf",
                     "--bind",
                     f"{host}:{port}",
                     "--workers",

@@ -222,10 +222,10 @@ def logging_config(*, log_format: str = "console", level: str = "INFO") -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "syncadmin.logs.ContextFilter"}},
+        "filters": {"context": {"()": "observability.logs.ContextFilter"}},
         "formatters": {
-            "console": {"()": "syncadmin.logs.ConsoleFormatter"},
-            "json": {"()": "syncadmin.logs.JsonFormatter"},
+            "console": {"()": "observability.logs.ConsoleFormatter"},
+            "json": {"()": "observability.logs.JsonFormatter"},
         },
         "handlers": {
             "default": {
