@@ -35,13 +35,14 @@ from collections.abc import Iterable, Iterator
 from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
     HistogramMetricFamily,
     Metric,
 )
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from connectors.http import ApiCall
@@ -383,6 +384,8 @@ registry = CollectorRegistry(auto_describe=False)
 registry.register(SyncadminCollector())
 
 
-def exposition() -> bytes:
-    """The text exposition format of every metric (prometheus_client.generate_latest)."""
-    return generate_latest(registry)
+def exposition(accept: str = "") -> tuple[bytes, str]:
+    """Every metric and its content type: the Prometheus text format, or OpenMetrics when the
+    scraper's Accept header asks for it (as prometheus-client's own handlers choose)."""
+    encoder, content_type = choose_encoder(accept)
+    return encoder(registry), content_type

@@ -10,7 +10,6 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.http import require_GET, require_safe
-from prometheus_client import CONTENT_TYPE_LATEST
 
 from integrations.access import is_administrator_anywhere
 from integrations.selectors import integration_current
@@ -85,7 +84,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     try:
-        body = metrics.exposition()
+        body, content_type = metrics.exposition(request.headers.get("Accept", ""))
     except Exception:
         logger.exception("metrics: the exposition failed")
         return HttpResponse(
@@ -93,4 +92,4 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
             status=503,
             content_type="text/plain; charset=utf-8",
         )
-    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(body, content_type=content_type)

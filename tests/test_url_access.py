@@ -55,6 +55,8 @@ def logged_in(status=200):
 ACCESS = {
     "dashboard": ((), logged_in()),
     "healthz": ((), everyone(200)),
+    "readyz": ((), everyone(200)),
+    "metrics": ((), everyone(200)),
     "login": ((), {**everyone(302), "anonymous": 200}),
     "logout": ((), everyone(405)),
     "password_change": ((), logged_in()),
