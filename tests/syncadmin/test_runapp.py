@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -40,6 +41,8 @@ def running_app(tmp_path_factory):
         }
     }
     env["SYNCADMIN_VAR_DIR"] = str(tmp_path / "var")
+    # Production's log format, so that each process's lines can be told apart (service).
+    env["SYNCADMIN_LOG_FORMAT"] = "json"
     log = tmp_path / "runapp.log"
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -77,6 +80,31 @@ def test_it_runs_the_product_on_sqlite_with_no_servers(running_app):
         time.sleep(0.5)
     assert health.json() == {"status": "ok", "failing": []}
     assert (var / "syncadmin.sqlite3").exists()
+
+
+def json_lines(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+
+
+@pytest.mark.celery
+def test_each_process_logs_json_lines_and_web_serves_the_probes(running_app):
+    url, log, _var = running_app
+
+    # An orchestrator's probe names the container's address, not an allowed host.
+    ready = requests.get(f"{url}/readyz", headers={"Host": "10.0.0.9:8000"}, timeout=30)
+    metrics = requests.get(f"{url}/metrics", timeout=30).text
+
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    assert "syncadmin_database_up 1.0" in metrics and "syncadmin_broker_up 1.0" in metrics
+    assert 'syncadmin_queue_messages{queue="celery"}' in metrics  # the file-system broker
+    deadline = time.monotonic() + 60
+    while {"web", "worker", "beat"} - {line.get("service") for line in json_lines(log)}:
+        assert time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.5)
+    lines = json_lines(log)
+    assert all({"time", "level", "logger", "message", "service"} <= set(line) for line in lines)
+    [probe] = [line for line in lines if line.get("http", {}).get("path") == "/readyz"]
+    assert probe["service"] == "web" and probe["http"]["status"] == 200
 
 
 @pytest.mark.celery
