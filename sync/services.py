@@ -194,6 +194,7 @@ def run_start(
 def scheduled_run_start(*, integration_id: int) -> SyncRun | None:
     """The beat tick of one integration: a run unless sync is off, paused, not yet initially
     synced, or already running (then nothing: the tick is a no-op)."""
+    bind(integration=integration_id)
     integration = Integration.objects.filter(pk=integration_id).first()
     if integration is None:
         return None
