@@ -44,6 +44,7 @@ EVENT_MODELS = {
     (AuditEntry._meta.app_label, AuditEntry._meta.model_name),
     ("sessions", "session"),
     ("admin", "logentry"),
+    ("syncadmin", "apicallcounter"),  # vendor API calls counted for /metrics
 }
 # Query parameters the views read (besides every field name found on the pages).
 QUERY_NAMES = ["next", "q", "all", "index", "field", "operator", "value", "ac", "dv", "direction"]
