@@ -15,6 +15,7 @@ from connectors.errors import RetryableError
 from connectors.http import ApiCall, VendorHttp, add_api_call_observer, remove_api_call_observer
 from sync.models import SyncRun, WorkUnit
 from syncadmin.celery import app as celery_app
+from syncadmin.metrics import settled_runs
 from tests.personas import default_integration
 
 Samples = dict[tuple[str, frozenset], float]
@@ -95,6 +96,7 @@ def test_it_counts_runs_and_records_by_outcome_and_the_age_of_the_last_success(c
         counts={"account": {"push": {"created": 5}}},
     )
     SyncRun.objects.create(integration=default_integration(), trigger="record", status="queued")
+    settled_runs.forget()  # history written into the past after a scrape: count it all again
 
     after = scrape(client)
 
@@ -125,6 +127,29 @@ def test_it_counts_runs_and_records_by_outcome_and_the_age_of_the_last_success(c
     assert 29 * 60 <= age <= 31 * 60
     stamp = value(after, "syncadmin_sync_last_success_timestamp_seconds", integration=i)
     assert abs(stamp - (timezone.now() - dt.timedelta(minutes=30)).timestamp()) < 60
+
+
+@pytest.mark.django_db
+def test_a_run_is_counted_once_as_it_settles_into_history(client, monkeypatch):
+    integration = default_integration()
+    labels = {"integration": str(integration.pk), "entity": "lead", "direction": "push"}
+    settled_runs.forget()
+    base = value(scrape(client), "syncadmin_sync_records_total", **labels, outcome="created")
+    finished_run(
+        integration,
+        trigger="schedule",
+        status="succeeded",
+        counts={"lead": {"push": {"created": 7}}},
+        ago_minutes=5,
+    )
+    seen = []
+    for later in (0, 6, 60, 61):  # recent, then settled and summed once, then kept
+        moment = timezone.now() + dt.timedelta(minutes=later)
+        monkeypatch.setattr("syncadmin.metrics.timezone.now", lambda moment=moment: moment)
+        samples = scrape(client)
+        seen.append(value(samples, "syncadmin_sync_records_total", **labels, outcome="created"))
+
+    assert [n - base for n in seen] == [7, 7, 7, 7]
 
 
 @pytest.mark.django_db
