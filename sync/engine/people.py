@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -562,7 +563,7 @@ def confirm(ctx: Context, step: dict) -> None:
                 batches.discard(batch_id)
         if batches:
             ctx.heartbeat()
-            ac._sleep(interval)
+            time.sleep(interval)
             waited += interval
     initial = step.get("initial")
     stream = (
