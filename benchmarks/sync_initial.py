@@ -95,7 +95,7 @@ def main() -> None:
 
             profile = cProfile.Profile()
             run = profile.runcall(run_inline, run=run)
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profile).sort_stats(os.environ.get("SYNC_BENCH_PROFILE", "cumulative")).print_stats(40)
         else:
             run = run_inline(run=run)
         wall = time.monotonic() - started

@@ -218,3 +218,20 @@ def test_it_relinks_a_contact_merged_in_dynamics_to_the_survivor(sides, sync_int
     emails = [c.email for c in sides.ac_contacts()]
     assert "twin.one@example.org" not in emails and emails.count("twin.two@example.org") == 1
     assert run.records.filter(outcome="deleted", reason__contains="Merged").exists()
+
+
+def test_it_starts_with_the_default_configuration_and_refuses_without_the_e_mail_mapping(
+    connected_integration, settings
+):
+    from mapping.models import EntitySync, FieldMapping, MetadataSnapshot
+
+    settings.SYNC_IMPORT_POLL_SECONDS = 0.2
+    assert not EntitySync.objects.exists() and not MetadataSnapshot.objects.exists()
+    run = run_start(integration=connected_integration, enqueue=False)  # nothing saved yet
+    assert EntitySync.objects.filter(integration=connected_integration).count() == 3
+    assert run.steps
+    run_inline(run=run)
+    FieldMapping.objects.filter(ac_key="email", entity_sync__entity="lead").delete()
+    with pytest.raises(RunRefused) as refused:
+        run_start(integration=connected_integration, enqueue=False)
+    assert "Leads cannot sync without their email mapping" in refused.value.message
