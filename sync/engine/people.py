@@ -338,9 +338,11 @@ class PeoplePush(_Writer):
         if self.job_pair is not None and JOB_TITLE_KEY in changes.values:
             item.job_title = changes.values[JOB_TITLE_KEY]
         if self.key == "lead" and rel_ac:
-            item.account_name = rel_ac.strip()
             if item.job_title:
+                # The title goes on the account link, made with it after the import.
                 item.account_id = self._ac_account(rel_ac) or ""
+            else:
+                item.account_name = rel_ac.strip()  # the import links the account by name
         else:
             item.account_id = rel_ac or ""
             if item.account_id and not item.job_title:
