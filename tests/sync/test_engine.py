@@ -132,3 +132,38 @@ def test_it_gives_two_dynamics_records_with_one_e_mail_one_activecampaign_contac
     states = {key: RecordLink.objects.get(dynamics_id=key).state for key in (first, second, lead)}
     assert sorted(states.values()) == ["linked", "unlinked", "unlinked"]
     assert run.records.filter(outcome="skipped", reason__contains="shares").count() == 2
+
+
+@pytest.mark.parametrize("policy", ["delete", "nothing"])
+def test_it_applies_the_deletion_policy_of_the_entity(sides, sync_integration, monkeypatch, policy):
+    import dataclasses
+
+    from mapping.core.snapshot import DeletionPolicy
+    from sync import services
+    from tests.sync.conftest import lean_configuration
+
+    lean_configuration(sync_integration)
+    real = services.config_snapshot
+
+    def with_policy(*, integration):
+        snapshot = real(integration=integration)
+        entities = {
+            key: dataclasses.replace(config, deletion_policy=DeletionPolicy(policy))
+            for key, config in snapshot.entities.items()
+        }
+        return dataclasses.replace(snapshot, entities=entities)
+
+    monkeypatch.setattr(services, "config_snapshot", with_policy)
+    gone = sides.dv_create("contact", {"emailaddress1": "gone@example.org", "lastname": "G"})
+    _run(sync_integration, SyncRun.Trigger.INITIAL)
+    ac_id = RecordLink.objects.get(dynamics_id=gone).ac_id
+    sides.dv_delete("contact", gone)
+    run = _run(sync_integration)
+    deletion = run.records.get(outcome="deleted")
+    assert RecordLink.objects.get(dynamics_id=gone).state == RecordLink.State.DELETED
+    emails = {c.email for c in sides.ac_contacts()}
+    if policy == "delete":
+        assert "gone@example.org" not in emails and "deleted too" in deletion.reason
+    else:
+        assert "gone@example.org" in emails and "kept" in deletion.reason
+        assert "D365: Deleted in Dynamics" not in sides.tags_of(ac_id)
