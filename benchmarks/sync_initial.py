@@ -7,6 +7,8 @@ this process (the inline runner the `sync run` command uses) on a throwaway SQLi
 
     .venv/bin/python benchmarks/sync_initial.py [--records 10000] [--config lean|default]
 
+SYNC_BENCH_PROFILE=cumulative (or tottime) prints a profile of the engine's thread too.
+
 --config lean: contacts and leads, standard mappings without the job title (ActiveCampaign
 keeps the job title on the account-contact link: one or two calls per contact, see below).
 --config default: the default data configuration (accounts, and job titles).
@@ -95,7 +97,8 @@ def main() -> None:
 
             profile = cProfile.Profile()
             run = profile.runcall(run_inline, run=run)
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+            order = os.environ["SYNC_BENCH_PROFILE"]  # a pstats sort key: cumulative, tottime
+            pstats.Stats(profile).sort_stats(order).print_stats(40)
         else:
             run = run_inline(run=run)
         wall = time.monotonic() - started

@@ -155,7 +155,7 @@ def run_start(
     current = sync_settings_get(integration=integration)
     if not current.enabled:
         raise RunRefused("Global sync is off: turn it on in Sync settings first.")
-    snapshot = config_snapshot(integration=integration)
+    snapshot = _snapshot_ready(integration)
     if entity and (
         entity not in engine.ENTITY_ORDER
         or not (
@@ -189,6 +189,31 @@ def run_start(
             "A sync is already running for this integration; it was not started twice."
         ) from None
     return run
+
+
+def _snapshot_ready(integration: Integration):
+    """The configuration a run can start with: the default one if none was saved yet, field
+    lists read once if none are cached, and the key mappings present (RunRefused if not)."""
+    from mapping.services import entity_syncs_ensure, metadata_ensure
+
+    entity_syncs_ensure(integration=integration)
+    metadata, problem = metadata_ensure(integration=integration)
+    if not metadata.complete:
+        raise RunRefused(
+            problem
+            or "The field lists of the two services are not known yet: press Refresh fields "
+            "on the Data configuration page."
+        )
+    snapshot = config_snapshot(integration=integration)
+    for key, config in snapshot.entities.items():
+        key_field = "name" if key == "account" else "email"
+        if config.enabled and config.pair(key_field) is None:
+            details = "; ".join(config.problems)
+            raise RunRefused(
+                f"{key.capitalize()}s cannot sync without their {key_field} mapping"
+                + (f" ({details})" if details else ".")
+            )
+    return snapshot
 
 
 def scheduled_run_start(*, integration_id: int) -> SyncRun | None:
@@ -613,7 +638,7 @@ def record_sync(
         raise RunRefused("Connect ActiveCampaign and Dynamics 365 in Settings first.")
     if not sync_settings_get(integration=integration).enabled:
         raise RunRefused("Global sync is off.")
-    snapshot = config_snapshot(integration=integration)
+    snapshot = _snapshot_ready(integration)
     config = snapshot.entity(entity)
     if config is None or not config.enabled:
         raise RunRefused(f"{entity} is not synced: switch it on first.")

@@ -26,6 +26,9 @@ def test_it_pushes_every_person_and_account_then_a_second_run_writes_nothing(
     sides, sync_integration
 ):
     seeded = sides.dv_app.seed(16)  # the default configuration: accounts, job titles
+    # Person i is the same person in both sandboxes: most are in ActiveCampaign already.
+    sides.ac_app.seed(16)
+    already = {c.email.lower() for c in sides.ac_contacts()}
     initial = _run(sync_integration, SyncRun.Trigger.INITIAL)
     contacts = sides.ac_contacts()
     emails = [c.email.lower() for c in contacts]
@@ -34,9 +37,12 @@ def test_it_pushes_every_person_and_account_then_a_second_run_writes_nothing(
         for table in ("contact", "lead")
         for r in sides.dv_rows(table)
     }
-    assert set(emails) == dv_emails and not duplicates(emails)
-    assert initial.counts["contact"]["push"]["created"] == seeded["contacts"]
-    assert initial.counts["lead"]["push"]["created"] == seeded["leads"]
+    assert set(emails) == dv_emails | already and not duplicates(emails)
+    counts = initial.counts
+    linked = counts["contact"]["push"].get("linked", 0) + counts["lead"]["push"].get("linked", 0)
+    assert linked == len(dv_emails & already) > 0  # existing contacts linked by e-mail
+    assert counts["contact"]["push"]["read"] == seeded["contacts"]
+    assert counts["lead"]["push"]["read"] == seeded["leads"]
     assert (
         RecordLink.objects.filter(state=RecordLink.State.LINKED, entity="contact").count()
         == seeded["contacts"]
@@ -126,3 +132,38 @@ def test_it_gives_two_dynamics_records_with_one_e_mail_one_activecampaign_contac
     states = {key: RecordLink.objects.get(dynamics_id=key).state for key in (first, second, lead)}
     assert sorted(states.values()) == ["linked", "unlinked", "unlinked"]
     assert run.records.filter(outcome="skipped", reason__contains="shares").count() == 2
+
+
+@pytest.mark.parametrize("policy", ["delete", "nothing"])
+def test_it_applies_the_deletion_policy_of_the_entity(sides, sync_integration, monkeypatch, policy):
+    import dataclasses
+
+    from mapping.core.snapshot import DeletionPolicy
+    from sync import services
+    from tests.sync.conftest import lean_configuration
+
+    lean_configuration(sync_integration)
+    real = services.config_snapshot
+
+    def with_policy(*, integration):
+        snapshot = real(integration=integration)
+        entities = {
+            key: dataclasses.replace(config, deletion_policy=DeletionPolicy(policy))
+            for key, config in snapshot.entities.items()
+        }
+        return dataclasses.replace(snapshot, entities=entities)
+
+    monkeypatch.setattr(services, "config_snapshot", with_policy)
+    gone = sides.dv_create("contact", {"emailaddress1": "gone@example.org", "lastname": "G"})
+    _run(sync_integration, SyncRun.Trigger.INITIAL)
+    ac_id = RecordLink.objects.get(dynamics_id=gone).ac_id
+    sides.dv_delete("contact", gone)
+    run = _run(sync_integration)
+    deletion = run.records.get(outcome="deleted")
+    assert RecordLink.objects.get(dynamics_id=gone).state == RecordLink.State.DELETED
+    emails = {c.email for c in sides.ac_contacts()}
+    if policy == "delete":
+        assert "gone@example.org" not in emails and "deleted too" in deletion.reason
+    else:
+        assert "gone@example.org" in emails and "kept" in deletion.reason
+        assert "D365: Deleted in Dynamics" not in sides.tags_of(ac_id)

@@ -218,3 +218,42 @@ def test_it_relinks_a_contact_merged_in_dynamics_to_the_survivor(sides, sync_int
     emails = [c.email for c in sides.ac_contacts()]
     assert "twin.one@example.org" not in emails and emails.count("twin.two@example.org") == 1
     assert run.records.filter(outcome="deleted", reason__contains="Merged").exists()
+
+
+def test_it_starts_with_the_default_configuration_and_refuses_without_the_e_mail_mapping(
+    connected_integration, settings
+):
+    from mapping.models import EntitySync, FieldMapping, MetadataSnapshot
+
+    settings.SYNC_IMPORT_POLL_SECONDS = 0.2
+    assert not EntitySync.objects.exists() and not MetadataSnapshot.objects.exists()
+    run = run_start(integration=connected_integration, enqueue=False)  # nothing saved yet
+    assert EntitySync.objects.filter(integration=connected_integration).count() == 3
+    assert run.steps
+    run_inline(run=run)
+    FieldMapping.objects.filter(ac_key="email", entity_sync__entity="lead").delete()
+    with pytest.raises(RunRefused) as refused:
+        run_start(integration=connected_integration, enqueue=False)
+    assert "Leads cannot sync without their email mapping" in refused.value.message
+
+
+def test_it_syncs_nothing_while_global_sync_is_off_and_catches_up_after(
+    sides, sync_integration, monkeypatch
+):
+    monkeypatch.setattr("sync.services._enqueue_advance", lambda *args, **kwargs: None)
+    lean_configuration(sync_integration)
+    sides.dv_app.seed(6)
+    _initial(sync_integration)
+    sync_settings_save(integration=sync_integration, enabled=False, schedule_hours=1)
+    new_id = sides.dv_create("contact", {"emailaddress1": "later@example.org", "lastname": "L"})
+    mark = sides.log_mark()
+    with pytest.raises(RunRefused) as refused:
+        run_start(integration=sync_integration, enqueue=False)
+    assert "Global sync is off" in refused.value.message
+    assert scheduled_run_start(integration_id=sync_integration.pk) is None
+    assert sides.writes(mark) == {"activecampaign": [], "dynamics": []}
+    assert not [e for e in sides.ac_app.log.entries(path_prefix="/api/3/") if e.started >= mark]
+    sync_settings_save(integration=sync_integration, enabled=True, schedule_hours=1)
+    run = run_inline(run=run_start(integration=sync_integration, enqueue=False))
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    assert RecordLink.objects.get(dynamics_id=new_id).state == RecordLink.State.LINKED
