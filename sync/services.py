@@ -634,6 +634,8 @@ def record_sync(
     both. Returns the finished run (trigger "record"), whose counts and records say what
     happened. Raises RunRefused when the integration cannot sync.
     """
+    # Until the caller's task or request ends, its log lines name the record.
+    bind(integration=integration.pk, entity=entity, record=dynamics_id or ac_id)
     if not integration.is_connected:
         raise RunRefused("Connect ActiveCampaign and Dynamics 365 in Settings first.")
     if not sync_settings_get(integration=integration).enabled:
