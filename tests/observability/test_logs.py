@@ -135,3 +135,20 @@ def test_ids_bound_while_answering_a_request_end_with_it(client, monkeypatch):
 
     assert seen["during"] == {"integration": 5}
     assert current_context() == {}
+
+
+@pytest.mark.django_db
+def test_a_single_record_sync_names_its_record_until_its_scope_ends():
+    from sync.services import RunRefused, record_sync
+    from tests.personas import default_integration
+
+    integration = default_integration()  # not connected: refused after the ids are bound
+    record = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+    with log_context():
+        with pytest.raises(RunRefused):
+            record_sync(integration=integration, entity="contact", dynamics_id=record)
+        during = current_context()
+
+    assert during == {"integration": integration.pk, "entity": "contact", "record": record}
+    assert current_context() == {}
