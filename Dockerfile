@@ -8,8 +8,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 RUN useradd --create-home --uid 1000 syncadmin
-COPY pyproject.toml README.md ./
-RUN pip install --upgrade pip && pip install .
+# Exact versions and hashes from the lock (README: Dependencies); no sandbox, no test tools.
+COPY requirements/prod-py3.12.txt requirements/
+RUN pip install --require-hashes --no-deps -r requirements/prod-py3.12.txt && pip check
 COPY . .
 # collectstatic needs settings but no real secrets; the build-time values are thrown away.
 RUN DJANGO_SECRET_KEY=build FIELD_ENCRYPTION_KEY=MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA= \

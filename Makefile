@@ -9,14 +9,29 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format clean
+# Installs come from lock files of exact versions and hashes (requirements/), one per Python
+# line because Python 3.11 resolves to Django 5.2: dev-pyX.Y.txt (the product, the sandboxes
+# and the test tools) for `make run` / `make test`, prod-py3.12.txt for the Docker image.
+# `make lock` regenerates them all from pyproject.toml (keeping every pin that still fits);
+# `make lock UPGRADE=1` moves every pin to the newest allowed release.
+LOCK_PYTHONS := 3.11 3.12 3.13
+PROD_PYTHON := 3.12
+PY_LINE = $(shell $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+LOCK = requirements/dev-py$(PY_LINE).txt
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --generate-hashes --quiet --no-header \
+	$(if $(UPGRADE),--upgrade,)
 
-$(STAMP): pyproject.toml
+.PHONY: run test install lint format clean lock lock-check
+
+$(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	$(PYTHON) -m venv $(VENV) || { \
 	  echo "Could not create a virtualenv; on Debian: apt-get install python3-venv"; exit 1; }
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet '.[dev]'
+
+$(STAMP): pyproject.toml $(wildcard requirements/*.txt) | $(BIN)/python
+	@test -f $(LOCK) || { echo "No lock file $(LOCK) for Python $(PY_LINE): add it to LOCK_PYTHONS and run make lock"; exit 1; }
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -30,10 +45,33 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Regenerate every lock file from pyproject.toml (needs PyPI). Run it after changing a
+# dependency in pyproject.toml, and commit requirements/ with that change.
+$(BIN)/uv: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet 'uv>=0.5,<1'
+
+lock: $(BIN)/uv
+	@mkdir -p requirements
+	for v in $(LOCK_PYTHONS); do \
+	  $(UV_COMPILE) --extra dev --python-version $$v -o requirements/dev-py$$v.txt || exit 1; done
+	$(UV_COMPILE) --python-version $(PROD_PYTHON) -o requirements/prod-py$(PROD_PYTHON).txt
+
+# Fails when pyproject.toml asks for something the lock files do not give (CI runs it).
+lock-check: $(BIN)/uv
+	@tmp=$$(mktemp -d); cp requirements/*.txt $$tmp/; \
+	for v in $(LOCK_PYTHONS); do \
+	  $(UV_COMPILE) --extra dev --python-version $$v -o $$tmp/dev-py$$v.txt || exit 1; done; \
+	$(UV_COMPILE) --python-version $(PROD_PYTHON) -o $$tmp/prod-py$(PROD_PYTHON).txt || exit 1; \
+	diff -ru requirements $$tmp >/dev/null || { \
+	  diff -ru requirements $$tmp; rm -rf $$tmp; \
+	  echo "The lock files do not match pyproject.toml: run make lock and commit requirements/"; exit 1; }; \
+	rm -rf $$tmp; echo "lock files match pyproject.toml"
 
 clean:
 	rm -rf $(VENV) var/test-results

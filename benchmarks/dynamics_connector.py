@@ -5,7 +5,7 @@ The read runs over real HTTP against a throwaway local server that answers with 
 its memory while streaming; the $batch figures are CPU only (build 1000 operations, parse a
 1000-part answer).
 
-    /work/main/.venv/bin/python benchmarks/dynamics_connector.py [pages] [page_size]
+    .venv/bin/python benchmarks/dynamics_connector.py [pages] [page_size]   (from the repo root)
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def main() -> None:
     config = DynamicsConfig(base, "tenant", "client", "secret")
     client = DynamicsClient(
         config,
-        http_settings=HttpSettings(),
+        http_settings=HttpSettings(allow_local_urls=True),  # the local server below
         throttle_store=LocalStore(),
         token_provider=StaticToken(),
     )

@@ -5,7 +5,7 @@ Seeds in memory, serves over plain HTTP (waitress, as the runner does) with limi
 token from the sandbox's own token endpoint, then measures. Reads use wrk (keep-alive
 connections) when /usr/bin/wrk exists, else a few client processes with keep-alive sessions.
 
-    /work/main/.venv/bin/python benchmarks/sandbox_dataverse.py [--people 100000]
+    .venv/bin/python benchmarks/sandbox_dataverse.py [--people 100000]   (from the repo root)
         [--contacts 100000] [--seconds 10] [--connections 16]
 """
 

@@ -52,14 +52,19 @@ class ConnectorError(Exception):
         code: str | None = None,
         field: str | None = None,
         retry_after: float | None = None,
+        setting: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.vendor = vendor
         self.status = status
         self.code = code
-        self.field = field
+        self.field = field  # the record field a vendor refused
         self.retry_after = retry_after
+        # The connection setting at fault when the reason alone does not say which (an
+        # unreachable identity provider is the authority host, not the org URL): a
+        # connectors.config field name such as "authority_host".
+        self.setting = setting
 
     def __str__(self) -> str:
         status = f" (HTTP {self.status})" if self.status else ""
@@ -159,3 +164,34 @@ def user_message(error: ConnectorError) -> str:
         where = f" (field {error.field})" if error.field else ""
         return f"{name} refused the record{where}: {error.message}"
     return f"{name} failed: {error.message}"
+
+
+# What a configuration reason says about which connection setting is wrong, per vendor (the
+# field names of connectors.config); an error's own `setting` wins.
+_REASON_SETTINGS = {
+    "activecampaign": {
+        ConfigReason.UNAUTHORIZED: "api_key",
+        ConfigReason.UNREACHABLE: "api_url",
+        ConfigReason.TLS: "api_url",
+        ConfigReason.NOT_AN_API: "api_url",
+    },
+    "dynamics": {
+        ConfigReason.UNAUTHORIZED: "client_secret",
+        ConfigReason.TENANT: "tenant_id",
+        ConfigReason.CLIENT: "client_id",
+        ConfigReason.RESOURCE: "org_url",
+        ConfigReason.UNREACHABLE: "org_url",
+        ConfigReason.TLS: "org_url",
+        ConfigReason.NOT_AN_API: "org_url",
+    },
+}
+
+
+def setting_at_fault(error: ConnectorError) -> str:
+    """The connection setting a person should look at for this error, or "" if none is."""
+    if error.setting:
+        return error.setting
+    reason = error.reason if isinstance(error, ConfigurationError) else None
+    if isinstance(error, UnreachableError):
+        reason = ConfigReason.UNREACHABLE
+    return _REASON_SETTINGS.get(error.vendor, {}).get(reason, "") if reason else ""

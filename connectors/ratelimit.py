@@ -100,17 +100,26 @@ class LocalStore:
 
 
 # Redis keeps one sorted set per window; scores are Redis' own clock in microseconds, so that
-# every machine agrees on the order. Members are made unique with a counter.
-_ACQUIRE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+# every machine agrees on the order. Members are made unique with a counter. ARGV[1] is a
+# time to use instead of Redis' clock ('' in production): tests move time without sleeping.
+_NOW = """
+local function clock()
+  if ARGV[1] ~= '' then return tonumber(ARGV[1]) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local now = clock()
+"""
+_ACQUIRE = (
+    _NOW
+    + """
 local blocked = tonumber(redis.call('GET', KEYS[1] .. ':blocked') or '0')
 if blocked > now then return blocked - now end
 local wait = 0
-local n = #ARGV / 2
+local n = (#ARGV - 1) / 2
 for i = 1, n do
-  local limit = tonumber(ARGV[2 * i - 1])
-  local window = tonumber(ARGV[2 * i])
+  local limit = tonumber(ARGV[2 * i])
+  local window = tonumber(ARGV[2 * i + 1])
   local log = KEYS[1] .. ':w' .. window
   redis.call('ZREMRANGEBYSCORE', log, '-inf', now - window)
   if redis.call('ZCARD', log) >= limit then
@@ -121,40 +130,46 @@ end
 if wait > 0 then return wait end
 local seq = redis.call('INCR', KEYS[1] .. ':seq')
 for i = 1, n do
-  local window = tonumber(ARGV[2 * i])
+  local window = tonumber(ARGV[2 * i + 1])
   local log = KEYS[1] .. ':w' .. window
   redis.call('ZADD', log, now, now .. ':' .. seq)
   redis.call('PEXPIRE', log, math.ceil(window / 1000) + 1000)
 end
 return 0
 """
-_PENALIZE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local untilv = now + tonumber(ARGV[1])
+)
+_PENALIZE = (
+    _NOW
+    + """
+local untilv = now + tonumber(ARGV[2])
 local current = tonumber(redis.call('GET', KEYS[1] .. ':blocked') or '0')
 if untilv > current then
-  redis.call('SET', KEYS[1] .. ':blocked', untilv, 'PX', math.ceil(tonumber(ARGV[1]) / 1000) + 1000)
+  redis.call('SET', KEYS[1] .. ':blocked', untilv, 'PX', math.ceil(tonumber(ARGV[2]) / 1000) + 1000)
 end
 return 0
 """
-_LEASE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+)
+_LEASE = (
+    _NOW
+    + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) / 1000) + 1000)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[4])
+redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[3]) / 1000) + 1000)
 return 1
 """
+)
 
 
 class RedisStore:
     prefix = "syncadmin:throttle:"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, clock: Callable[[], float] | None = None) -> None:
+        """`clock` (seconds) replaces Redis' own clock, for tests only: production leaves it
+        None, so that every process on every machine reads the one clock Redis keeps."""
         import redis
 
+        self._clock = clock
         self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._penalize = self._redis.register_script(_PENALIZE)
@@ -166,20 +181,25 @@ class RedisStore:
                 (rate.limit, int(rate.window * 1_000_000)) for rate in rates
             )
         )
-        return int(self._acquire(keys=[self.prefix + key], args=argv)) / 1_000_000
+        return int(self._acquire(keys=[self.prefix + key], args=[self._now(), *argv])) / 1_000_000
 
     def penalize(self, key: str, seconds: float) -> None:
-        self._penalize(keys=[self.prefix + key], args=[int(seconds * 1_000_000)])
+        self._penalize(keys=[self.prefix + key], args=[self._now(), int(seconds * 1_000_000)])
 
     def lease(self, key: str, limit: int, ttl: float) -> str | None:
         token = uuid.uuid4().hex
         taken = self._lease(
-            keys=[self.prefix + key + ":leases"], args=[limit, int(ttl * 1_000_000), token]
+            keys=[self.prefix + key + ":leases"],
+            args=[self._now(), limit, int(ttl * 1_000_000), token],
         )
         return token if int(taken) else None
 
     def release(self, key: str, token: str) -> None:
         self._redis.zrem(self.prefix + key + ":leases", token)
+
+    def _now(self) -> int | str:
+        """The script's ARGV[1]: microseconds of the injected clock, or '' for Redis' own."""
+        return "" if self._clock is None else int(self._clock() * 1_000_000)
 
 
 _local_store = LocalStore()

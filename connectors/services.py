@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .config import ActiveCampaignConfig, DynamicsConfig
-from .errors import ConfigurationError, ConnectorError, user_message
+from .errors import (
+    ConfigReason,
+    ConfigurationError,
+    ConnectorError,
+    UnreachableError,
+    setting_at_fault,
+    user_message,
+)
 from .http import HttpSettings, RetryPolicy
 from .types import Vendor
 
@@ -22,6 +29,7 @@ class SideResult:
     message: str  # what a person reads: who we connected as, or what failed and what to do
     identity: str = ""  # on success: the account / org / user the connection reached
     reason: str = ""  # on failure: a ConfigReason value, or the error kind
+    setting: str = ""  # on failure: the connectors.config field to look at, when known
 
 
 @dataclass(frozen=True)
@@ -42,8 +50,23 @@ class ConnectionCheck:
 
 
 def _failure(vendor: Vendor, error: ConnectorError) -> SideResult:
+    if isinstance(error, UnreachableError):
+        # A person is checking the connection: "check the URL", not "try again later", and
+        # the same words whether nothing listens, nothing answers or the address is refused.
+        error = ConfigurationError(
+            error.message,
+            vendor=error.vendor,
+            reason=ConfigReason.UNREACHABLE,
+            setting=error.setting,
+        )
     reason = error.reason.value if isinstance(error, ConfigurationError) else error.kind.value
-    return SideResult(vendor=vendor, ok=False, message=user_message(error), reason=reason)
+    return SideResult(
+        vendor=vendor,
+        ok=False,
+        message=user_message(error),
+        reason=reason,
+        setting=setting_at_fault(error),
+    )
 
 
 def activecampaign_check(
@@ -89,8 +112,11 @@ def connection_check(
     dynamics: DynamicsConfig,
     http_settings: HttpSettings | None = None,
 ) -> ConnectionCheck:
-    """Check both sides at once (each waits on the network, not on the other)."""
-    http_settings = http_settings or HttpSettings.from_settings()
+    """Check both sides at once (each waits on the network, not on the other).
+
+    Without `http_settings`, each client takes its own from the settings (connectors.local_tls:
+    a local CA bundle only for a side whose every endpoint is on this machine).
+    """
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="connection-check") as pool:
         ac = pool.submit(activecampaign_check, activecampaign, http_settings=http_settings)
         dv = pool.submit(dynamics_check, dynamics, http_settings=http_settings)

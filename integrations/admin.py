@@ -2,15 +2,23 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import AuditEntry, Integration
+from .models import CONNECTION_FIELDS, SECRET_FIELDS, AuditEntry, Integration
 
 
 @admin.register(Integration)
 class IntegrationAdmin(admin.ModelAdmin):
     list_display = ("name", "status", "connected_at")
-    # Secrets are edited on the Settings page only, never shown here.
-    exclude = ("ac_api_key", "dynamics_client_secret")
-    readonly_fields = ("status", "connected_at", "ac_identity", "dynamics_identity")
+    # The connection is edited on the Settings page only, where Connect checks it and a
+    # changed endpoint needs its secret typed again: here it would send the stored secret to
+    # whatever host was typed. Secrets are never shown.
+    exclude = tuple(sorted(SECRET_FIELDS))
+    readonly_fields = (
+        *(f for f in CONNECTION_FIELDS if f not in SECRET_FIELDS),
+        "status",
+        "connected_at",
+        "ac_identity",
+        "dynamics_identity",
+    )
 
 
 @admin.register(AuditEntry)

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from users.roles import MANAGE
-
+from .roles import MANAGE
 from .selectors import integration_current, integrations_list
 
 

@@ -5,11 +5,15 @@ import re
 from django import forms
 
 from .models import Integration
+from .selectors import secrets_to_retype
 from .validators import validate_connection_url
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # A tenant is a GUID or a verified domain (contoso.onmicrosoft.com).
 TENANT = re.compile(r"^([0-9a-fA-F-]{36}|[A-Za-z0-9.-]+\.[A-Za-z]{2,})$")
+
+
+SECRET_NAMES = {"ac_api_key": "API key", "dynamics_client_secret": "client secret"}
 
 
 class SecretInput(forms.PasswordInput):
@@ -64,9 +68,9 @@ class ConnectionForm(forms.Form):
         }
         super().__init__(*args, initial=initial, **kwargs)
         self.integration = integration
-        self.fields["ac_api_key"].widget = SecretInput(stored=bool(integration.ac_api_key))
+        self.fields["ac_api_key"].widget = SecretInput(stored=integration.has_secret("ac_api_key"))
         self.fields["dynamics_client_secret"].widget = SecretInput(
-            stored=bool(integration.dynamics_client_secret)
+            stored=integration.has_secret("dynamics_client_secret")
         )
 
     def clean_ac_api_url(self):
@@ -96,13 +100,23 @@ class ConnectionForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("ac_api_key") and not self.integration.ac_api_key:
+        if not cleaned.get("ac_api_key") and not self.integration.has_secret("ac_api_key"):
             self.add_error("ac_api_key", "Enter the API key.")
-        if (
-            not cleaned.get("dynamics_client_secret")
-            and not self.integration.dynamics_client_secret
+        if not cleaned.get("dynamics_client_secret") and not self.integration.has_secret(
+            "dynamics_client_secret"
         ):
             self.add_error("dynamics_client_secret", "Enter the client secret.")
+        # cleaned_data holds only the fields that passed their own checks.
+        for secret, moved in secrets_to_retype(
+            integration=self.integration, values=cleaned
+        ).items():
+            labels = " and ".join(str(self.fields[f].label) for f in moved)
+            name = SECRET_NAMES[secret]
+            self.add_error(
+                secret,
+                f"{labels} changed, so type the {name} again: a stored {name} is never sent "
+                "to a new address.",
+            )
         return cleaned
 
 

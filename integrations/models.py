@@ -1,12 +1,60 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from connectors.config import DEFAULT_AUTHORITY_HOST, ActiveCampaignConfig, DynamicsConfig
 
-from .crypto import EncryptedTextField
+from .crypto import EncryptedTextField, secret_stored
+from .roles import Role
+
+ACTIVECAMPAIGN_FIELDS = ("ac_api_url", "ac_api_key", "ac_budget_share")
+DYNAMICS_FIELDS = (
+    "dynamics_org_url",
+    "dynamics_tenant_id",
+    "dynamics_client_id",
+    "dynamics_client_secret",
+    "dynamics_authority_host",
+    "dynamics_budget_share",
+)
+CONNECTION_FIELDS = ACTIVECAMPAIGN_FIELDS + DYNAMICS_FIELDS
+SECRET_FIELDS = frozenset({"ac_api_key", "dynamics_client_secret"})
+# Each side's secret and the fields that say where it is sent (endpoint and identity): a stored
+# secret is never sent to an endpoint typed after it, so changing one of these needs the
+# secret typed again.
+SECRET_ENDPOINTS: Mapping[str, tuple[str, ...]] = {
+    "ac_api_key": ("ac_api_url",),
+    "dynamics_client_secret": (
+        "dynamics_org_url",
+        "dynamics_tenant_id",
+        "dynamics_client_id",
+        "dynamics_authority_host",
+    ),
+}
+
+
+def activecampaign_config(values: Mapping[str, object]) -> ActiveCampaignConfig:
+    """The connector's config from connection field values (a saved row or a form's)."""
+    return ActiveCampaignConfig(
+        api_url=str(values["ac_api_url"]),
+        api_key=str(values["ac_api_key"]),
+        budget_share=int(values["ac_budget_share"]) / 100,
+    )
+
+
+def dynamics_config(values: Mapping[str, object]) -> DynamicsConfig:
+    """The connector's config from connection field values (a saved row or a form's)."""
+    return DynamicsConfig(
+        org_url=str(values["dynamics_org_url"]),
+        tenant_id=str(values["dynamics_tenant_id"]),
+        client_id=str(values["dynamics_client_id"]),
+        client_secret=str(values["dynamics_client_secret"]),
+        authority_host=str(values["dynamics_authority_host"]),
+        budget_share=int(values["dynamics_budget_share"]) / 100,
+    )
 
 
 class Integration(models.Model):
@@ -62,22 +110,17 @@ class Integration(models.Model):
     def is_connected(self) -> bool:
         return self.status == self.Status.CONNECTED
 
+    def has_secret(self, field: str) -> bool:
+        """Is a secret stored in `field`? Answered without decrypting it."""
+        return secret_stored(self, field)
+
     def activecampaign_config(self) -> ActiveCampaignConfig:
-        return ActiveCampaignConfig(
-            api_url=self.ac_api_url,
-            api_key=self.ac_api_key,
-            budget_share=self.ac_budget_share / 100,
-        )
+        """The saved ActiveCampaign connection; decrypts the API key."""
+        return activecampaign_config({f: getattr(self, f) for f in ACTIVECAMPAIGN_FIELDS})
 
     def dynamics_config(self) -> DynamicsConfig:
-        return DynamicsConfig(
-            org_url=self.dynamics_org_url,
-            tenant_id=self.dynamics_tenant_id,
-            client_id=self.dynamics_client_id,
-            client_secret=self.dynamics_client_secret,
-            authority_host=self.dynamics_authority_host,
-            budget_share=self.dynamics_budget_share / 100,
-        )
+        """The saved Dynamics 365 connection; decrypts the client secret."""
+        return dynamics_config({f: getattr(self, f) for f in DYNAMICS_FIELDS})
 
 
 class AuditEntry(models.Model):
@@ -114,3 +157,30 @@ class AuditEntry(models.Model):
             else:
                 rows.append((field, str(change)))
         return rows
+
+
+class Membership(models.Model):
+    """A user's role in one integration and the records they may see there (S-2).
+
+    Superusers need none: they hold every role in every integration. The checks are in
+    integrations/access.py.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=40, choices=[(role.value, role.value) for role in Role])
+    view_leads = models.BooleanField("May see leads", default=False)
+    view_contacts = models.BooleanField("May see contacts", default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "integration"], name="one_membership_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.integration}: {self.role}"

@@ -1,27 +1,9 @@
 from __future__ import annotations
 
-from django.http import HttpRequest
+from collections.abc import Mapping
 
-from .models import AuditEntry, Integration
-
-SESSION_KEY = "integration_id"
-
-
-def integration_current(request: HttpRequest) -> Integration | None:
-    """The integration this session works on: the one picked, else the first.
-
-    Remembered on the request, so the view and the navigation share one query.
-    """
-    if hasattr(request, "_integration_current"):
-        return request._integration_current
-    integration = None
-    picked = request.session.get(SESSION_KEY)
-    if picked is not None:
-        integration = Integration.objects.filter(pk=picked).first()
-    if integration is None:
-        integration = Integration.objects.order_by("pk").first()
-    request._integration_current = integration
-    return integration
+from .access import SESSION_KEY, integration_current  # noqa: F401 (their home is access)
+from .models import SECRET_ENDPOINTS, AuditEntry, Integration
 
 
 def integrations_list() -> list[Integration]:
@@ -33,3 +15,33 @@ def audit_entries(*, integration: Integration | None = None, limit: int = 200) -
     if integration is not None:
         entries = entries.filter(integration=integration)
     return list(entries[:limit])
+
+
+def _endpoint_text(value: object) -> str:
+    # URLs, GUIDs and host names compare without case, surrounding blanks or a final slash.
+    return str(value or "").strip().rstrip("/").lower()
+
+
+def endpoint_changes(*, integration: Integration, values: Mapping[str, object]) -> list[str]:
+    """The endpoint and identity fields in `values` that differ from the saved ones."""
+    return [
+        field
+        for fields in SECRET_ENDPOINTS.values()
+        for field in fields
+        if field in values
+        and _endpoint_text(values[field]) != _endpoint_text(getattr(integration, field))
+    ]
+
+
+def secrets_to_retype(
+    *, integration: Integration, values: Mapping[str, object]
+) -> dict[str, tuple[str, ...]]:
+    """{secret field: the changed fields that need it typed again} for each secret left blank
+    ("keep the stored one") on a side whose endpoint or identity changed. Decrypts nothing."""
+    changed = set(endpoint_changes(integration=integration, values=values))
+    retype = {}
+    for secret, fields in SECRET_ENDPOINTS.items():
+        moved = tuple(f for f in fields if f in changed)
+        if moved and not values.get(secret) and integration.has_secret(secret):
+            retype[secret] = moved
+    return retype

@@ -8,7 +8,7 @@ import re
 
 from django.http import QueryDict
 
-from .services import (
+from .inputs import (
     CriterionInput,
     EntityInput,
     MappingInput,
@@ -16,7 +16,10 @@ from .services import (
     OpportunityInput,
 )
 
-_ROW = re.compile(r"^(?P<group>criteria|mappings|fields)-(?P<index>\d+)-(?P<name>.+)$")
+_ROW = re.compile(r"^(?P<group>criteria|mappings|fields)-(?P<index>\d{1,6})-(?P<name>.+)$")
+# An option pair of a mapping row: `map-<push|pull>-<source option value>`; anything else that
+# a browser would not send is ignored, as Django forms ignore fields they do not declare.
+_OPTION_PAIR = re.compile(r"^map-(?P<flow>push|pull)-(?P<source>.+)$", re.S)
 
 
 def _rows(post: QueryDict, group: str) -> list[dict]:
@@ -44,9 +47,9 @@ def entity_input_from_post(entity: str, post: QueryDict) -> EntityInput:
     for row in _rows(post, "mappings"):
         value_map: dict[str, dict[str, str]] = {}
         for name, value in row.items():
-            if name.startswith("map-") and value:
-                _, flow, source = name.split("-", 2)
-                value_map.setdefault(flow, {})[source] = value
+            pair = _OPTION_PAIR.match(name)
+            if pair and value and isinstance(value, str):
+                value_map.setdefault(pair["flow"], {})[pair["source"]] = value
         mappings.append(
             MappingInput(
                 ac_key=row.get("ac_key", ""),
@@ -55,6 +58,7 @@ def entity_input_from_post(entity: str, post: QueryDict) -> EntityInput:
                 enabled=_checked(row.get("enabled")),
                 direction=row.get("direction", ""),
                 value_map=value_map,
+                clear_when_blank=_checked(row.get("clear_when_blank")),
             )
         )
     return EntityInput(
@@ -62,6 +66,8 @@ def entity_input_from_post(entity: str, post: QueryDict) -> EntityInput:
         enabled=_checked(post.get("enabled")),
         direction=post.get("direction", ""),
         selection=post.get("selection", ""),
+        conflict_rule=post.get("conflict_rule", ""),
+        deletion_policy=post.get("deletion_policy", ""),
         criteria=criteria,
         mappings=mappings,
     )

@@ -22,6 +22,20 @@ class EntitySync(models.Model):
         ALL = "all", "All created or updated records"
         CRITERIA = "criteria", "Records matching criteria"
 
+    class ConflictRule(models.TextChoices):
+        """Which side wins a field changed on both sides since the last sync (S-5.4)."""
+
+        NEWEST = "newest", "Most recent change wins"
+        DYNAMICS = "dynamics", "Dynamics 365 wins"
+        ACTIVECAMPAIGN = "activecampaign", "ActiveCampaign wins"
+
+    class DeletionPolicy(models.TextChoices):
+        """What the sync does in ActiveCampaign when a synced Dynamics 365 record is deleted."""
+
+        NOTHING = "nothing", "Do nothing"
+        TAG = "tag", "Tag the ActiveCampaign contact"
+        DELETE = "delete", "Delete in ActiveCampaign"
+
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, related_name="entity_syncs"
     )
@@ -32,6 +46,13 @@ class EntitySync(models.Model):
         max_length=20, choices=DIRECTION_CHOICES, default=Direction.BIDIRECTIONAL.value
     )
     selection = models.CharField(max_length=20, choices=Selection.choices, default=Selection.ALL)
+    conflict_rule = models.CharField(
+        max_length=20, choices=ConflictRule.choices, default=ConflictRule.NEWEST
+    )
+    # Never a silent divergence: by default the contact is tagged, not deleted, not left alone.
+    deletion_policy = models.CharField(
+        max_length=20, choices=DeletionPolicy.choices, default=DeletionPolicy.TAG
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -82,6 +103,8 @@ class FieldMapping(models.Model):
     direction = models.CharField(max_length=20, choices=DIRECTION_CHOICES, blank=True)
     # Choice pairs: {source option value: target option value}, per direction.
     value_map = models.JSONField(default=dict, blank=True)
+    # A blank never overwrites a value on the other side unless the mapping says so.
+    clear_when_blank = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["entity_sync", "position", "pk"]

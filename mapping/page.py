@@ -6,20 +6,23 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from connectors.types import ChoiceOption, FieldInfo, FieldType
+from connectors.types import FieldInfo, FieldType
 
 from .core.compat import CompatibleTarget, compatible_targets, conversion, pair_directions
 from .core.criteria import Operator, operators_for
 from .core.directions import Direction, field_direction_choices
 from .core.opportunity import OPPORTUNITY_MAX_FIELDS, ac_object_field_types_for
 from .core.standard import ENTITIES, standard_mapping
-from .core.transforms import FALSE, TRUE, default_value_map
+from .core.transforms import default_value_map
+from .models import EntitySync
 from .selectors import Metadata
 from .services import (
     OPPORTUNITY_STANDARD_FIELDS,
     EntityInput,
     OpportunityInput,
     Problem,
+    field_options,
+    is_match_key,
 )
 
 
@@ -41,6 +44,10 @@ class CriterionRow:
     field: FieldInfo | None
     operators: list[Operator]
     errors: list[str]
+
+    @property
+    def field_label(self) -> str:
+        return self.field.label if self.field else self.field_key
 
     @property
     def arity(self) -> str:
@@ -72,6 +79,8 @@ class MappingRow:
     direction_choices: list[Direction]
     value_maps: list[ValueMapRow]
     errors: list[str]
+    clear_when_blank: bool = False
+    match_key: bool = False  # Email / an account's name: a blank never clears it
 
     @property
     def vanished(self) -> str:
@@ -81,6 +90,15 @@ class MappingRow:
         if self.dynamics_field is None and self.dynamics_key:
             return f"The Dynamics 365 field {self.dynamics_key!r} no longer exists."
         return ""
+
+    @property
+    def unpaired(self) -> list[ValueMapRow]:
+        """Options left without a pair: their values are not synced."""
+        return [pair for pair in self.value_maps if not pair.selected]
+
+    @property
+    def paired_count(self) -> int:
+        return len(self.value_maps) - len(self.unpaired)
 
     @property
     def one_way(self) -> str:
@@ -103,7 +121,7 @@ class EntityPage:
     custom_rows: list[MappingRow]
     criteria_fields: list[FieldInfo]
     pickable_ac_fields: list[FieldInfo]
-    general_errors: list[str]
+    problem_lines: list[str]
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -111,13 +129,41 @@ class EntityPage:
         return self.data.direction == Direction.BIDIRECTIONAL.value
 
     @property
+    def label_singular(self) -> str:
+        return ENTITIES[self.entity].label_singular
+
+    @property
+    def pushes(self) -> bool:
+        """Dynamics 365 records flow to ActiveCampaign (a deletion there has a policy)."""
+        return self.data.direction in (Direction.BIDIRECTIONAL.value, Direction.PUSH.value)
+
+    @property
     def directions(self) -> list[Direction]:
         return list(ENTITIES[self.entity].directions)
+
+    @property
+    def conflict_rules(self) -> list[tuple[str, str]]:
+        return list(EntitySync.ConflictRule.choices)
+
+    @property
+    def deletion_policies(self) -> list[tuple[str, str]]:
+        return list(EntitySync.DeletionPolicy.choices)
 
     @property
     def next_index(self) -> int:
         rows = self.criteria + self.standard_rows + self.custom_rows
         return max((row.index for row in rows), default=-1) + 1
+
+
+def _problem_lines(problems, *, prefix: str, named: dict[str, str]) -> list[str]:
+    """Every problem for the summary above the form, naming its row by labels ("Mapping of
+    “Lead source”: …"), never by an internal row number."""
+    lines = []
+    for problem in problems:
+        path = problem.path[len(prefix) :] if problem.path.startswith(prefix) else ""
+        row = ".".join(path.split(".")[:2])
+        lines.append(f"{named[row]}: {problem.message}" if row in named else problem.message)
+    return lines
 
 
 def errors_by_path(problems: list[Problem]) -> dict[str, list[str]]:
@@ -158,6 +204,7 @@ def mapping_row(
     field_direction: str,
     value_map: dict,
     metadata: Metadata,
+    clear_when_blank: bool = False,
     errors=(),
 ) -> MappingRow:
     ac_fields = metadata.ac_fields_for(entity)
@@ -177,7 +224,7 @@ def mapping_row(
     choices = field_direction_choices(direction, frozenset(supported))
     value_maps = []
     if ac_field and dv_field and not (pair and pair.is_relationship):
-        flows = (Direction(field_direction) if field_direction else direction).flows
+        flows = _direction_or(field_direction, direction).flows
         for flow in (Direction.PUSH, Direction.PULL):
             if flow not in flows or flow not in supported:
                 continue
@@ -187,14 +234,14 @@ def mapping_row(
             rule = conversion(source.type, target.type)
             if rule is None or not rule.needs_value_map:
                 continue
-            for option in _options(source):
+            for option in field_options(source):
                 value_maps.append(
                     ValueMapRow(
                         flow.value,
                         option.value,
                         option.label,
                         str(value_map.get(flow.value, {}).get(option.value, "")),
-                        [(o.value, o.label) for o in _options(target)],
+                        [(o.value, o.label) for o in field_options(target)],
                     )
                 )
     return MappingRow(
@@ -212,6 +259,8 @@ def mapping_row(
         direction_choices=choices,
         value_maps=value_maps,
         errors=list(errors),
+        clear_when_blank=clear_when_blank,
+        match_key=bool(pair and is_match_key(pair)),
     )
 
 
@@ -225,26 +274,15 @@ def proposed_mapping_row(
     field_direction: str,
     metadata: Metadata,
 ) -> MappingRow:
-    """A new custom mapping row, as a first proposal for a person to review.
+    """A new custom mapping row, for a person to complete.
 
-    Without a chosen Dynamics field, the best compatible one: same label, then the pair that
-    syncs in every direction the entity does, then the same type. A pair that syncs only one
-    way in a bidirectional entity gets that one way as its field direction; options are paired
-    by label.
+    No Dynamics field is chosen for them ("Choose a field…"): a guess that a hurried person saves
+    is a wrong mapping. Once one is chosen, a pair that syncs only one way in a bidirectional
+    entity gets that one way as its field direction, and options with the same label are paired.
     """
     ac_field = metadata.ac_fields_for(entity).get(ac_key)
     dv_fields = metadata.dynamics_fields_for(entity)
     targets = compatible_targets(ac_field, dv_fields.values(), direction) if ac_field else []
-    if not dynamics_key and targets:
-        best = min(
-            targets,
-            key=lambda t: (
-                t.field.label.casefold() != ac_field.label.casefold(),
-                not direction.flows <= t.directions,
-                t.field.type != ac_field.type,
-            ),
-        )
-        dynamics_key = best.field.key
     chosen = next((t for t in targets if t.field.key == dynamics_key), None)
     if (
         chosen
@@ -273,19 +311,21 @@ def proposed_mapping_row(
     )
 
 
+def _direction_or(value: str, default: Direction) -> Direction:
+    """A posted direction, or `default` for none or one that is not a direction (the
+    service refuses it; the page still renders)."""
+    try:
+        return Direction(value) if value else default
+    except ValueError:
+        return default
+
+
 def _standard_pair(entity: str, ac_key: str):
     """The standard pair, or None for a posted row that names no standard pair."""
     try:
         return standard_mapping(entity, ac_key)
     except KeyError:
         return None
-
-
-def _options(field: FieldInfo) -> list[ChoiceOption]:
-    """A field's options; a yes/no field without labelled options offers Yes and No."""
-    if field.type == FieldType.BOOLEAN and not field.options:
-        return [ChoiceOption(TRUE, "Yes"), ChoiceOption(FALSE, "No")]
-    return list(field.options)
 
 
 def criteria_fields(dv_fields: dict[str, FieldInfo]) -> list[FieldInfo]:
@@ -334,6 +374,7 @@ def entity_page(
             field_direction=m.direction,
             value_map=m.value_map,
             metadata=metadata,
+            clear_when_blank=m.clear_when_blank,
             errors=_row_errors(local, f"mappings.{i}"),
         )
         for i, m in enumerate(data.mappings)
@@ -345,12 +386,15 @@ def entity_page(
         for f in metadata.ac_fields_for(entity).values()
         if f.type != FieldType.LOOKUP and f.key not in enabled_standard and f.key not in mapped
     ]
-    general = [
-        message
-        for path, messages in local.items()
-        if path in ("", "mappings", "criteria", "direction", "selection")
-        for message in messages
-    ] + errors.get(entity, [])
+    named = {
+        **{f"criteria.{row.index}": f"Criterion on “{row.field_label}”" for row in criteria},
+        **{
+            f"mappings.{row.index}": (
+                f"Standard mapping “{row.name}”" if row.standard else f"Mapping of “{row.name}”"
+            )
+            for row in rows
+        },
+    }
     return EntityPage(
         entity=entity,
         label=ENTITIES[entity].label,
@@ -360,7 +404,7 @@ def entity_page(
         custom_rows=[r for r in rows if not r.standard],
         criteria_fields=criteria_fields(dv_fields),
         pickable_ac_fields=sorted(pickable, key=lambda f: (f.custom, f.label.lower())),
-        general_errors=general,
+        problem_lines=_problem_lines(problems, prefix=prefix, named=named),
         errors=dict(local),
     )
 
@@ -385,7 +429,7 @@ class OpportunityPage:
     rows: list[OpportunityRow]
     pickable: list[FieldInfo]
     standard_labels: list[str]
-    general_errors: list[str]
+    problem_lines: list[str]
     max_fields: int = OPPORTUNITY_MAX_FIELDS
 
     @property
@@ -464,11 +508,9 @@ def opportunity_page(
         rows=rows,
         pickable=pickable,
         standard_labels=[dv_fields[k].label for k in OPPORTUNITY_STANDARD_FIELDS if k in dv_fields],
-        general_errors=[
-            m
-            for path, messages in local.items()
-            if not path.startswith("fields.")
-            for m in messages
-        ]
-        + errors.get("opportunity", []),
+        problem_lines=_problem_lines(
+            problems,
+            prefix="opportunity.",
+            named={f"fields.{row.index}": f"Opportunity field “{row.label}”" for row in rows},
+        ),
     )

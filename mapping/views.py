@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from connectors.errors import ConnectorError, user_message
 from integrations.decorators import administrators_only
+from integrations.redirects import safe_next
 from integrations.selectors import integration_current
 
 from . import page as pages
@@ -116,7 +117,7 @@ def refresh(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Read the fields of both services again.")
     except ConnectorError as error:
         messages.error(request, f"Could not read the fields: {user_message(error)}")
-    return redirect(request.POST.get("next") or "mapping:configuration")
+    return safe_next(request, "mapping:configuration")
 
 
 # -- htmx fragments: rows added in the browser -----------------------------------------------

@@ -3,12 +3,19 @@
 A vendor sandbox subclasses SandboxApp, declares werkzeug routes and answers with
 werkzeug Responses. Everything here is test-visible: tests read `app.log` and set
 `app.faults` directly, and the `sandbox` command exposes both on an admin endpoint.
+
+The control endpoints (`/_sandbox/...`) are not part of any vendor's API: they change what the
+sandbox holds and how it fails. Each sandbox generates its own admin token when it starts
+(printed by `manage.py sandbox` with the credentials) and refuses every control call that does
+not carry it in the `X-Sandbox-Admin` header.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import random
+import secrets
 import threading
 import time
 from collections import deque
@@ -130,6 +137,14 @@ class Concurrency:
             self._in_flight[key] -= 1
 
 
+ADMIN_HEADER = "X-Sandbox-Admin"
+
+
+def admin_token_new() -> str:
+    """A fresh control token: 32 URL-safe characters from the OS's random source."""
+    return secrets.token_urlsafe(24)
+
+
 def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
     return Response(
         json.dumps(payload, separators=(",", ":")),
@@ -160,7 +175,27 @@ class SandboxApp:
         )
         self._random = random.Random(self.faults.seed)  # noqa: S311 - faults, not secrets
         self._fault_lock = threading.Lock()
-        self.admin_token: str | None = None
+        # Required on every /_sandbox/ call; set another (e.g. one shared by two sandboxes).
+        self.admin_token: str = admin_token_new()
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """The header a control call needs, for tests and tools that drive the sandbox."""
+        return {ADMIN_HEADER: self.admin_token}
+
+    def admin_refused(self, request: Request) -> Response | None:
+        """A 403 unless the request carries this sandbox's admin token; None when it does."""
+        sent = request.headers.get(ADMIN_HEADER, "").encode()
+        expected = (self.admin_token or "").encode()
+        if expected and hmac.compare_digest(sent, expected):
+            return None
+        return json_response(
+            {
+                "message": f"bad or missing {ADMIN_HEADER} header: sandbox control calls need "
+                "the admin token printed when the sandbox started"
+            },
+            403,
+        )
 
     # -- hooks for the vendor sandboxes ----------------------------------------------------
     def account_of(self, request: Request) -> str:
@@ -198,7 +233,7 @@ class SandboxApp:
 
     def dispatch(self, request: Request, account: str) -> tuple[Response, str]:
         if request.path.startswith("/_sandbox/"):
-            return self._admin(request), ""
+            return self.admin_refused(request) or self._admin(request), ""
         fault = self._fault()
         if fault == "drop":
             raise ClientDisconnected("sandbox fault: connection dropped")
@@ -228,10 +263,8 @@ class SandboxApp:
     def _admin(self, request: Request) -> Response:
         """GET/PUT /_sandbox/faults, GET /_sandbox/log, POST /_sandbox/log/clear.
 
-        Guarded by the X-Sandbox-Admin header when the sandbox was given an admin token.
+        Reached only with the admin token (`dispatch` checks it for every /_sandbox/ path).
         """
-        if self.admin_token and request.headers.get("X-Sandbox-Admin") != self.admin_token:
-            return json_response({"message": "bad or missing X-Sandbox-Admin"}, 403)
         if request.path == "/_sandbox/faults":
             if request.method == "PUT":
                 changes = request.get_json(force=True, silent=True) or {}

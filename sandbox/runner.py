@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .core import ADMIN_HEADER, admin_token_new
 from .server import ServerHandle, serve
 from .store import Database
 from .tls import certificate_ensure
@@ -36,9 +37,19 @@ class Sandboxes:
     activecampaign_app: object = field(repr=False)
     dataverse_app: object = field(repr=False)
     handles: list[ServerHandle] = field(default_factory=list, repr=False)
+    admin_token: str = field(default="", repr=False)  # both sandboxes' /_sandbox/ token
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """What a call to either sandbox's /_sandbox/ control endpoints must carry."""
+        return {ADMIN_HEADER: self.admin_token}
 
     def endpoints(self) -> dict:
-        return {"activecampaign": asdict(self.activecampaign), "dataverse": asdict(self.dataverse)}
+        return {
+            "activecampaign": asdict(self.activecampaign),
+            "dataverse": asdict(self.dataverse),
+            "sandbox": {"admin_header": ADMIN_HEADER, "admin_token": self.admin_token},
+        }
 
     def stop(self) -> None:
         for handle in self.handles:
@@ -59,7 +70,9 @@ def sandboxes_start(
 ) -> Sandboxes:
     """Start both sandboxes; state in state_dir (SQLite files) or in memory when None.
 
-    seed > 0 fills an empty sandbox with that many people (see sandbox.seed).
+    seed > 0 fills an empty sandbox with that many people (see sandbox.seed). Both sandboxes
+    share one admin token for their /_sandbox/ control endpoints: `admin_token`, or a new
+    random one (in `Sandboxes.admin_token`).
     """
     from .activecampaign.app import ActiveCampaignSandbox
     from .dataverse.app import DataverseSandbox
@@ -74,6 +87,7 @@ def sandboxes_start(
         requests_per_window=6000 if rate_limits else None,
         concurrency=52 if rate_limits else None,
     )
+    admin_token = admin_token or admin_token_new()
     for app in (ac_app, dv_app):
         app.admin_token = admin_token
         if seed and app.is_empty():
@@ -103,6 +117,7 @@ def sandboxes_start(
         activecampaign_app=ac_app,
         dataverse_app=dv_app,
         handles=handles,
+        admin_token=admin_token,
     )
 
 

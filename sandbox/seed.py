@@ -139,7 +139,7 @@ JOB_TITLES = [
     "Growth Marketer",
     "CTO",
 ]
-# Dataverse lead source codes (leadsourcecode option values), see dataverse-api.md §7.1.
+# Dataverse lead source codes (leadsourcecode option values): §7.1 of sandbox/dataverse/README.md.
 LEAD_SOURCES = {
     1: "Advertisement",
     2: "Employee Referral",

@@ -1,6 +1,6 @@
 """A self-signed certificate for the sandboxes' HTTPS listener.
 
-MSAL only accepts https authorities (see ../shared/reference/dataverse-api.md §1.2a), so the
+MSAL only accepts https authorities (§1.2a of sandbox/dataverse/README.md), so the
 identity endpoint must speak TLS. The CA bundle written next to the certificate holds the
 system CAs plus this certificate: point a client's `verify=` (or REQUESTS_CA_BUNDLE) at it.
 """

@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-# (label, URL name, permission needed or None). Later issues add their pages by URL name:
-# an entry whose URL name is not registered yet is simply not shown.
+from integrations.access import IntegrationPerms, integrations_of_request, permissions_current
+
+# (label, URL name, permission needed in the current integration, or None). Later issues add
+# their pages by URL name: an entry whose URL name is not registered yet is simply not shown.
 NAVIGATION = [
     ("Dashboard", "dashboard", None),
     ("Settings", "integrations:settings", "integrations.manage_integration"),
@@ -19,12 +21,18 @@ NAVIGATION = [
 
 
 def navigation(request: HttpRequest) -> dict:
+    """The navigation, the integrations to switch between, and `perms` for the current one.
+
+    `perms.integrations.<codename>` in templates answers for the current integration (roles
+    are per integration); other apps' permissions are Django's own.
+    """
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"navigation": []}
+    held = permissions_current(request)
     items = []
     for label, url_name, permission in NAVIGATION:
-        if permission and not user.has_perm(permission):
+        if permission and permission not in held:
             continue
         try:
             url = reverse(url_name)
@@ -32,4 +40,8 @@ def navigation(request: HttpRequest) -> dict:
             continue
         active = request.path == url or (url != "/" and request.path.startswith(url))
         items.append({"label": label, "url": url, "active": active})
-    return {"navigation": items}
+    return {
+        "navigation": items,
+        "perms": IntegrationPerms(request),
+        "switchable_integrations": integrations_of_request(request),
+    }

@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.celery_worker",
     "tests.fixtures.sandboxes",
     "tests.fixtures.receiver",
+    "tests.fixtures.recorder",
 ]
 
 _skipped: list[str] = []
@@ -61,15 +62,15 @@ def norole_user(db):
 
 @pytest.fixture
 def ac_user(db):
+    from integrations.roles import Role
     from tests.personas import make_user
-    from users.roles import Role
 
     return make_user("uma", role=Role.USER)
 
 
 @pytest.fixture
 def ac_admin(db):
+    from integrations.roles import Role
     from tests.personas import make_user
-    from users.roles import Role
 
     return make_user("adam", role=Role.ADMINISTRATOR)

@@ -1,16 +1,24 @@
-"""Every URL of the app, for every persona: later issues add their URLs to ACCESS."""
+"""Every URL of the app, for every persona: later issues add their URLs to ACCESS.
+
+Roles are per integration. The personas "user" and "admin" have their role in integration A;
+"other" is an administrator of integration B only, whose session asks for A: they must get
+B's pages (or nothing), never anything of A.
+"""
 
 from __future__ import annotations
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from integrations.access import SESSION_KEY
+from integrations.models import Integration
+from integrations.roles import Role
 from syncadmin import health
-from tests.personas import make_user
-from users.roles import Role
+from tests.personas import default_integration, make_user
 
 LOGIN = "login"  # redirected to the login page
-PERSONAS = ("anonymous", "norole", "user", "admin")
+PERSONAS = ("anonymous", "norole", "user", "admin", "other", "superuser")
+A_NAME = "Alpha Confidential Ltd"
 
 
 def everyone(status):
@@ -18,11 +26,28 @@ def everyone(status):
 
 
 def admins_only(admin_status=200):
-    return {"anonymous": LOGIN, "norole": 403, "user": 403, "admin": admin_status}
+    """Administrators of the current integration; "other" administers B, so gets B's page."""
+    return {
+        "anonymous": LOGIN,
+        "norole": 403,
+        "user": 403,
+        "admin": admin_status,
+        "other": admin_status,
+        "superuser": admin_status,
+    }
+
+
+def users_only(status=200):
+    """ActiveCampaign Users (and administrators) of the current integration."""
+    return {**admins_only(status), "user": status}
+
+
+def superusers_only(status=200):
+    return {**admins_only(403), "superuser": status}
 
 
 def logged_in(status=200):
-    return {"anonymous": LOGIN, "norole": status, "user": status, "admin": status}
+    return {**everyone(status), "anonymous": LOGIN}
 
 
 # URL name -> (args, expected per persona). A GET to each; POST-only views answer 405 to a GET
@@ -30,12 +55,12 @@ def logged_in(status=200):
 ACCESS = {
     "dashboard": ((), logged_in()),
     "healthz": ((), everyone(200)),
-    "login": ((), {"anonymous": 200, "norole": 302, "user": 302, "admin": 302}),
+    "login": ((), {**everyone(302), "anonymous": 200}),
     "logout": ((), everyone(405)),
     "password_change": ((), logged_in()),
     "integrations:settings": ((), admins_only()),
-    "integrations:add": ((), admins_only()),
-    "integrations:switch": ((), admins_only(405)),
+    "integrations:add": ((), superusers_only()),
+    "integrations:switch": ((), logged_in(405)),
     "integrations:audit": ((), admins_only()),
     "users:manage": ((), admins_only()),
     "users:search": ((), admins_only()),
@@ -76,24 +101,43 @@ def test_the_table_lists_every_url_of_the_app():
 
 
 @pytest.fixture
-def personas(db):
+def integrations(db):
+    a = default_integration()
+    a.name = A_NAME
+    a.save()
+    return {"a": a, "b": Integration.objects.create(name="Bravo Client")}
+
+
+@pytest.fixture
+def personas(integrations, django_user_model):
     return {
         "anonymous": None,
         "norole": make_user("nora"),
         "user": make_user("uma", role=Role.USER),
         "admin": make_user("adam", role=Role.ADMINISTRATOR),
+        "other": make_user("otto", role=Role.ADMINISTRATOR, integration=integrations["b"]),
+        "superuser": django_user_model.objects.create_superuser("sue", "sue@example.com", "pw"),
     }
+
+
+def login_asking_for_a(client, user, integrations) -> None:
+    client.force_login(user)
+    session = client.session
+    session[SESSION_KEY] = integrations["a"].pk
+    session.save()
 
 
 @pytest.mark.parametrize("name", sorted(ACCESS))
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_it_answers_each_persona_as_expected(client, personas, monkeypatch, name, persona):
+def test_it_answers_each_persona_as_expected(
+    client, personas, integrations, monkeypatch, name, persona
+):
     monkeypatch.setattr(health, "health_report", lambda **kw: (True, {"status": "ok"}))
     args, expected = ACCESS[name]
     values = {"user_pk": personas["norole"].pk, "entity": "lead", "run_pk": 1}
     url = reverse(name, args=[values[a] for a in args])
     if personas[persona] is not None:
-        client.force_login(personas[persona])
+        login_asking_for_a(client, personas[persona], integrations)
 
     response = client.get(url)
 
@@ -103,3 +147,30 @@ def test_it_answers_each_persona_as_expected(client, personas, monkeypatch, name
         assert response["Location"].startswith(reverse("login")), url
     else:
         assert response.status_code == want, f"{persona} GET {url}"
+    if persona == "other" and response.status_code == 200:
+        assert A_NAME not in response.content.decode(), f"{url} shows integration A to B's admin"
+
+
+def test_another_integrations_administrator_changes_nothing_of_it(client, personas, integrations):
+    login_asking_for_a(client, personas["other"], integrations)
+    uma = personas["user"]
+
+    switched = client.post(reverse("integrations:switch"), {"integration": integrations["a"].pk})
+    promoted = client.post(
+        reverse("users:change_role", args=[uma.pk]), {"role": Role.ADMINISTRATOR.value}
+    )
+    removed = client.post(reverse("users:remove", args=[uma.pk]))
+    added = client.post(
+        reverse("users:add"),
+        {"source": "local", "key": uma.pk, "name": "Uma", "role": Role.USER.value},
+    )
+    settings_page = client.get(reverse("integrations:settings"))
+
+    assert switched.status_code == 302  # refused with the same words as a deleted one
+    assert promoted.status_code == 404 and removed.status_code == 404
+    assert added.status_code == 302  # refused with a message: Uma is not someone otto may see
+    assert settings_page.context["integration"] == integrations["b"]
+    from users.services import user_role
+
+    assert user_role(user=uma, integration=integrations["a"]) == Role.USER
+    assert user_role(user=uma, integration=integrations["b"]) is None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from .roles import ENTITY_PERMISSIONS, Role
+from integrations.roles import ENTITY_PERMISSIONS, Role
 
 ROLE_CHOICES = [(role.value, role.value) for role in Role]
 ENTITY_CHOICES = [("lead", "Leads"), ("contact", "Contacts")]

@@ -7,9 +7,10 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q
 
 from connectors.errors import ConnectorError, user_message
+from integrations.models import Integration, Membership
+from integrations.roles import ENTITY_PERMISSIONS, Role
 
-from .roles import ENTITY_PERMISSIONS, Role
-from .services import Candidate
+from .services import Candidate, local_candidates
 
 logger = logging.getLogger(__name__)
 
@@ -23,52 +24,50 @@ class ManagedUser:
     entity_access: frozenset[str]
 
 
-def managed_users() -> list[ManagedUser]:
-    """Everyone with a role (superusers count as administrators), in two queries."""
-    from django.contrib.auth.models import Group, Permission
-
+def managed_users(*, integration: Integration) -> list[ManagedUser]:
+    """Everyone with a role in integration (superusers count as administrators), in two queries."""
     User = get_user_model()
     users = (
         User.objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(groups__name__in=list(Role)))
+        .filter(Q(is_superuser=True) | Q(memberships__integration=integration))
         .distinct()
         .order_by("username")
         .prefetch_related(
-            Prefetch("groups", queryset=Group.objects.filter(name__in=list(Role))),
             Prefetch(
-                "user_permissions",
-                queryset=Permission.objects.filter(
-                    content_type__app_label="integrations", codename__in=ENTITY_PERMISSIONS.values()
-                ),
-            ),
+                "memberships",
+                queryset=Membership.objects.filter(integration=integration),
+                to_attr="here",
+            )
         )
     )
     result = []
     for user in users:
-        groups = {group.name for group in user.groups.all()}
-        if user.is_superuser or Role.ADMINISTRATOR.value in groups:
+        membership = user.here[0] if user.here else None
+        if user.is_superuser or membership.role == Role.ADMINISTRATOR.value:
             role, access = Role.ADMINISTRATOR, frozenset(ENTITY_PERMISSIONS)
         else:
             role = Role.USER
-            codenames = {perm.codename for perm in user.user_permissions.all()}
-            access = frozenset(e for e, c in ENTITY_PERMISSIONS.items() if c in codenames)
+            flags = {"lead": membership.view_leads, "contact": membership.view_contacts}
+            access = frozenset(entity for entity, granted in flags.items() if granted)
         result.append(ManagedUser(user=user, role=role, entity_access=access))
     return result
 
 
-def candidates_search(*, query: str, integration=None) -> tuple[list[Candidate], str | None]:
-    """People matching query by name or e-mail who have no role yet.
+def candidates_search(
+    *, query: str, integration: Integration, actor
+) -> tuple[list[Candidate], str | None]:
+    """People matching query by name or e-mail who have no role in integration yet.
 
-    Local accounts first, then (when the integration is connected) Dynamics 365 system users
-    without a local account. Returns (candidates, note) where note explains a Dynamics failure.
+    Local accounts the actor may see first (services.local_candidates), then (when the
+    integration is connected) Dynamics 365 system users without a local account. Returns
+    (candidates, note) where note explains a Dynamics failure.
     """
-    query = query.strip()
+    query = query.strip()[:100]
     if len(query) < 2:
         return [], None
     User = get_user_model()
     local = (
-        User.objects.filter(is_superuser=False)
-        .exclude(groups__name__in=list(Role), is_active=True)
+        local_candidates(integration=integration, actor=actor)
         .filter(
             Q(username__icontains=query)
             | Q(email__icontains=query)
@@ -81,7 +80,7 @@ def candidates_search(*, query: str, integration=None) -> tuple[list[Candidate],
         Candidate("local", str(u.pk), u.get_full_name() or u.username, u.email) for u in local
     ]
     note = None
-    if integration is not None and integration.is_connected:
+    if integration.is_connected:
         try:
             people = _dynamics_users(integration, query)
         except ConnectorError as error:

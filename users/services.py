@@ -5,10 +5,14 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+
+from integrations.access import entity_access
+from integrations.models import Integration, Membership
+from integrations.roles import ENTITY_PERMISSIONS, Role
+from integrations.services import audit_record
 
 from .models import Profile
-from .roles import ENTITY_PERMISSIONS, ROLE_PERMISSIONS, Role
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ def password_changed(*, user) -> None:
     Profile.objects.filter(user=user).update(must_change_password=False)
 
 
-# --- Roles and user management (S-2) ------------------------------------------------------
+# --- Roles and user management, per integration (S-2) ---------------------------------------
 
 
 class UserManagementError(Exception):
@@ -64,69 +68,71 @@ class Candidate:
     email: str
 
 
-def _role_groups():
-    """The two role groups, re-created with their permissions if someone deleted them."""
-    from django.contrib.auth.models import Group, Permission
-
-    groups = {group.name: group for group in Group.objects.filter(name__in=list(Role))}
-    for role in Role:
-        if role.value not in groups:
-            group = Group.objects.create(name=role.value)
-            group.permissions.set(
-                Permission.objects.filter(
-                    content_type__app_label="integrations", codename__in=ROLE_PERMISSIONS[role]
-                )
-            )
-            groups[role.value] = group
-    return groups
-
-
-def user_role(*, user) -> Role | None:
+def user_role(*, user, integration: Integration | None) -> Role | None:
+    """The user's role in integration (superusers: administrator everywhere)."""
     if user.is_superuser:
         return Role.ADMINISTRATOR
-    names = {group.name for group in user.groups.all()}
-    for role in (Role.ADMINISTRATOR, Role.USER):
-        if role.value in names:
-            return role
-    return None
+    if integration is None:
+        return None
+    membership = Membership.objects.filter(user=user, integration=integration).first()
+    return Role(membership.role) if membership else None
 
 
-def user_entity_access(*, user) -> set[str]:
-    """The entities ("lead", "contact") whose records this user may see (S-2.3)."""
-    return {
-        entity
-        for entity, codename in ENTITY_PERMISSIONS.items()
-        if user.has_perm(f"integrations.{codename}")
-    }
+def user_entity_access(*, user, integration: Integration | None) -> set[str]:
+    """The entities ("lead", "contact") whose records this user may see there (S-2.3)."""
+    return entity_access(user=user, integration=integration)
 
 
-def administrators_count() -> int:
+def administrators_count(*, integration: Integration) -> int:
+    """Active administrators of integration, superusers included."""
     User = get_user_model()
     return (
         User.objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(groups__name=Role.ADMINISTRATOR.value))
+        .filter(
+            Q(is_superuser=True)
+            | Q(memberships__integration=integration, memberships__role=Role.ADMINISTRATOR.value)
+        )
         .distinct()
         .count()
     )
 
 
-def _is_administrator(user) -> bool:
-    return user.is_active and user_role(user=user) == Role.ADMINISTRATOR
-
-
-def _audit(actor, summary: str, changes: dict) -> None:
-    from integrations.services import audit_record
-
-    audit_record(
-        integration=None, actor=actor, action="user.role", summary=summary, changes=changes
+def _is_last_administrator(user, integration: Integration) -> bool:
+    return (
+        user.is_active
+        and user_role(user=user, integration=integration) == Role.ADMINISTRATOR
+        and administrators_count(integration=integration) <= 1
     )
 
 
-@transaction.atomic
-def user_role_set(*, user, role: Role, entity_access: set[str], actor) -> None:
-    """Give user exactly this role and entity access (replacing what they had)."""
-    from django.contrib.auth.models import Permission
+def local_candidates(*, integration: Integration, actor) -> QuerySet:
+    """Local accounts that actor may give a role in integration.
 
+    Not superusers, not members of it already; and for an actor who is not a superuser, only
+    accounts that belong to no integration the actor cannot manage, so that an administrator
+    of one integration never learns who works on another.
+    """
+    User = get_user_model()
+    people = User.objects.filter(is_superuser=False).exclude(memberships__integration=integration)
+    if not actor.is_superuser:
+        managed = Membership.objects.filter(user=actor, role=Role.ADMINISTRATOR.value).values(
+            "integration"
+        )
+        people = people.exclude(
+            memberships__integration__in=Integration.objects.exclude(pk__in=managed)
+        )
+    return people
+
+
+def _entity_flags(entity_access: set[str], role: Role) -> dict[str, bool]:
+    if role == Role.ADMINISTRATOR:
+        entity_access = set(ENTITY_PERMISSIONS)
+    return {"view_leads": "lead" in entity_access, "view_contacts": "contact" in entity_access}
+
+
+@transaction.atomic
+def user_role_set(*, user, role: Role, entity_access: set[str], actor, integration) -> None:
+    """Give user exactly this role and entity access in integration (replacing what they had)."""
     if user.is_superuser:
         raise UserManagementError(
             f"{user.username} is a superuser and has both roles; change that in the Django admin."
@@ -134,70 +140,65 @@ def user_role_set(*, user, role: Role, entity_access: set[str], actor) -> None:
     unknown = set(entity_access) - set(ENTITY_PERMISSIONS)
     if unknown:
         raise UserManagementError(f"Unknown entity access: {', '.join(sorted(unknown))}.")
-    old_role = user_role(user=user)
-    old_access = user_entity_access(user=user)
-    if (
-        old_role == Role.ADMINISTRATOR
-        and role != Role.ADMINISTRATOR
-        and administrators_count() <= 1
-    ):
+    # Serialize role changes of one integration, so two demotions cannot both pass the check.
+    Integration.objects.select_for_update().filter(pk=integration.pk).first()
+    old_role = user_role(user=user, integration=integration)
+    old_access = user_entity_access(user=user, integration=integration)
+    if role != Role.ADMINISTRATOR and _is_last_administrator(user, integration):
         raise UserManagementError(
             "This is the last administrator: make someone else an administrator first."
         )
-    groups = _role_groups()
-    user.groups.remove(*groups.values())
-    user.groups.add(groups[role.value])
-    entity_perms = Permission.objects.filter(
-        content_type__app_label="integrations", codename__in=ENTITY_PERMISSIONS.values()
+    flags = _entity_flags(set(entity_access), role)
+    Membership.objects.update_or_create(
+        user=user, integration=integration, defaults={"role": role.value, **flags}
     )
-    user.user_permissions.remove(*entity_perms)
-    user.user_permissions.add(
-        *[p for p in entity_perms if p.codename in {ENTITY_PERMISSIONS[e] for e in entity_access}]
-    )
-    _clear_permission_cache(user)
-    _audit(
-        actor,
-        f"{user.username}: {role.value}",
-        {
+    new_access = {
+        entity
+        for entity, field in (("lead", "view_leads"), ("contact", "view_contacts"))
+        if flags[field]
+    }
+    audit_record(
+        integration=integration,
+        actor=actor,
+        action="user.role",
+        summary=f"{user.username}: {role.value}",
+        changes={
             "role": {"old": old_role.value if old_role else None, "new": role.value},
             "entity access": {
                 "old": ", ".join(sorted(old_access)) or None,
-                "new": ", ".join(sorted(entity_access)) or None,
+                "new": ", ".join(sorted(new_access)) or None,
             },
         },
     )
 
 
 @transaction.atomic
-def user_remove(*, user, actor) -> None:
-    """Take the user's roles and entity access away (the account itself stays, inactive)."""
+def user_remove(*, user, actor, integration) -> None:
+    """Take the user's role in integration away; an account left with no role is deactivated."""
     if user.is_superuser:
         raise UserManagementError(
             f"{user.username} is a superuser; remove that in the Django admin."
         )
-    if _is_administrator(user) and administrators_count() <= 1:
+    Integration.objects.select_for_update().filter(pk=integration.pk).first()
+    if _is_last_administrator(user, integration):
         raise UserManagementError("This is the last administrator and cannot be removed.")
-    old_role = user_role(user=user)
-    user.groups.remove(*_role_groups().values())
-    user.user_permissions.clear()
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    _clear_permission_cache(user)
-    _audit(
-        actor,
-        f"Removed {user.username}",
-        {"role": {"old": old_role.value if old_role else None, "new": None}},
+    old_role = user_role(user=user, integration=integration)
+    Membership.objects.filter(user=user, integration=integration).delete()
+    if not Membership.objects.filter(user=user).exists():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    audit_record(
+        integration=integration,
+        actor=actor,
+        action="user.role",
+        summary=f"Removed {user.username}",
+        changes={"role": {"old": old_role.value if old_role else None, "new": None}},
     )
 
 
-def _clear_permission_cache(user) -> None:
-    for attribute in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
-        user.__dict__.pop(attribute, None)
-
-
 @transaction.atomic
-def user_add(*, candidate: Candidate, role: Role, entity_access: set[str], actor):
-    """Give a suggested person a role; a Dynamics user gets a local account first.
+def user_add(*, candidate: Candidate, role: Role, entity_access: set[str], actor, integration):
+    """Give a suggested person a role in integration; a Dynamics user gets a local account first.
 
     Returns (user, one_time_password); the password is set only for a new account and is
     shown once to the administrator to hand over.
@@ -205,7 +206,13 @@ def user_add(*, candidate: Candidate, role: Role, entity_access: set[str], actor
     User = get_user_model()
     one_time_password = None
     if candidate.source == "local":
-        user = User.objects.filter(pk=candidate.key).first()
+        user = None
+        if candidate.key.isdigit() and len(candidate.key) < 19:  # fits a bigint
+            user = (
+                local_candidates(integration=integration, actor=actor)
+                .filter(pk=int(candidate.key))
+                .first()
+            )
         if user is None:
             raise UserManagementError("That user no longer exists.")
         if not user.is_active:
@@ -226,7 +233,12 @@ def user_add(*, candidate: Candidate, role: Role, entity_access: set[str], actor
                 last_name=last[:150],
             )
             Profile.objects.update_or_create(user=user, defaults={"must_change_password": True})
+        elif not user.is_active:
+            user.is_active = True
+            user.save(update_fields=["is_active"])
     else:
         raise UserManagementError("Unknown kind of user.")
-    user_role_set(user=user, role=role, entity_access=entity_access, actor=actor)
+    user_role_set(
+        user=user, role=role, entity_access=entity_access, actor=actor, integration=integration
+    )
     return user, one_time_password

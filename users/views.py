@@ -3,18 +3,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.decorators import administrators_only
+from integrations.roles import Role
 from integrations.selectors import integration_current
 
 from . import selectors, services
 from .forms import AddUserForm, RoleForm
 from .middleware import SESSION_KEY
-from .roles import Role
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -29,13 +29,32 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
+def _integration(request: HttpRequest):
+    """The integration whose users this page manages (administrators_only let the user in)."""
+    return integration_current(request)
+
+
+def _member(request: HttpRequest, pk: int):
+    """A user with a role in the current integration; anyone else is "not found"."""
+    integration = _integration(request)
+    if integration is None or pk >= 2**63:  # a bigger number than a primary key can be
+        raise Http404("No such user")
+    return get_object_or_404(
+        get_user_model().objects.filter(memberships__integration=integration), pk=pk
+    )
+
+
 @administrators_only
 def manage(request: HttpRequest) -> HttpResponse:
+    integration = _integration(request)
+    if integration is None:
+        return redirect("integrations:add")
     return render(
         request,
         "users/manage.html",
         {
-            "managed": selectors.managed_users(),
+            "integration": integration,
+            "managed": selectors.managed_users(integration=integration),
             "add_form": AddUserForm(
                 initial={"role": Role.USER.value, "entity_access": ["lead", "contact"]}
             ),
@@ -46,8 +65,13 @@ def manage(request: HttpRequest) -> HttpResponse:
 @administrators_only
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
-    candidates, note = selectors.candidates_search(
-        query=request.GET.get("q", ""), integration=integration_current(request)
+    integration = _integration(request)
+    candidates, note = (
+        selectors.candidates_search(
+            query=request.GET.get("q", ""), integration=integration, actor=request.user
+        )
+        if integration is not None
+        else ([], None)
     )
     return render(
         request,
@@ -63,8 +87,9 @@ def search(request: HttpRequest) -> HttpResponse:
 @administrators_only
 @require_POST
 def add(request: HttpRequest) -> HttpResponse:
+    integration = _integration(request)
     form = AddUserForm(request.POST)
-    if not form.is_valid():
+    if integration is None or not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
@@ -77,6 +102,7 @@ def add(request: HttpRequest) -> HttpResponse:
             role=data["role"],
             entity_access=data["entity_access"],
             actor=request.user,
+            integration=integration,
         )
     except services.UserManagementError as error:
         messages.error(request, str(error))
@@ -94,7 +120,7 @@ def add(request: HttpRequest) -> HttpResponse:
 @administrators_only
 @require_POST
 def change_role(request: HttpRequest, pk: int) -> HttpResponse:
-    user = get_object_or_404(get_user_model(), pk=pk)
+    user = _member(request, pk)
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
@@ -103,6 +129,7 @@ def change_role(request: HttpRequest, pk: int) -> HttpResponse:
                 role=form.cleaned_data["role"],
                 entity_access=form.cleaned_data["entity_access"],
                 actor=request.user,
+                integration=_integration(request),
             )
             messages.success(request, f"{user.username} is now {form.cleaned_data['role'].value}.")
         except services.UserManagementError as error:
@@ -115,10 +142,11 @@ def change_role(request: HttpRequest, pk: int) -> HttpResponse:
 @administrators_only
 @require_POST
 def remove(request: HttpRequest, pk: int) -> HttpResponse:
-    user = get_object_or_404(get_user_model(), pk=pk)
+    user = _member(request, pk)
+    integration = _integration(request)
     try:
-        services.user_remove(user=user, actor=request.user)
-        messages.success(request, f"Removed {user.username} from syncadmin.")
+        services.user_remove(user=user, actor=request.user, integration=integration)
+        messages.success(request, f"Removed {user.username} from {integration.name}.")
     except services.UserManagementError as error:
         messages.error(request, str(error))
     return redirect("users:manage")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .client import ActiveCampaignClient, account_rate, account_throttle_key
+from .api import account_rate, account_throttle_key
+from .client import ActiveCampaignClient
 from .errors import BulkImportRejected, classify
 from .records import (
     Account,
@@ -32,6 +33,9 @@ from .records import (
     ImportContact,
     ImportContactResult,
     ImportOutcome,
+    ListMembership,
+    ListStatus,
+    MailingList,
     Message,
     RecordFieldValue,
     Tag,
@@ -68,6 +72,9 @@ __all__ = [
     "ImportContact",
     "ImportContactResult",
     "ImportOutcome",
+    "ListMembership",
+    "ListStatus",
+    "MailingList",
     "Message",
     "RecordFieldValue",
     "Tag",

@@ -1,6 +1,7 @@
 """ActiveCampaign's error answers, classified once into connectors.errors.
 
-AC's error bodies are not uniform (reference §1.6); every shape is read here:
+AC's error bodies are not uniform (https://developers.activecampaign.com/reference/errors and
+the examples of each operation); every shape is read here:
 
 1. validation: {"errors": [{"title", "detail", "code", "source": {"pointer": "/data/…"}}]}
 2. status style: {"errors": [{"status": 404, "title": "Not Found", "detail": "Contact not found"}]}
@@ -12,7 +13,7 @@ AC's error bodies are not uniform (reference §1.6); every shape is read here:
    (or a list of strings, e.g. the import's own per-minute rate limit)
 
 Status rules (the client adds the 403 rule, which needs more than one response; see
-ActiveCampaignClient._call):
+api.Api.send):
 
 - 429 -> RateLimitedError (Retry-After); 5xx -> RetryableError (a 503 is what AC answered
   instead of a 429 in older reports: retried like any 5xx, bounded by the RetryPolicy);

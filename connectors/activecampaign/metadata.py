@@ -2,8 +2,9 @@
 
 Standard contact fields are the contact's own attributes (email, firstName, lastName, phone)
 plus two that AC keeps elsewhere: the job title lives on the account-contact link and the
-company is the AC account (reference §2.2, §4.3); their `vendor_type` says so, and the client
-writes them through account_contact_link().
+company is the AC account
+(https://developers.activecampaign.com/reference/create-an-association); their `vendor_type`
+says so, and the client writes them through accounts.link_contact().
 
 Type table, contact custom fields (/fields `type`):
     text, hidden, "" (untyped) -> TEXT      textarea -> LONG_TEXT

@@ -4,7 +4,7 @@
   (a string, or an int for custom objects); https://developers.activecampaign.com/reference/pagination
 - keyset paging (contacts): `orders[id]=ASC&id_greater=<last id>`, which the docs recommend over
   deep offsets for large accounts, and which cannot skip or repeat a contact when others change
-  while we read (reference §1.3).
+  while we read (https://developers.activecampaign.com/reference/list-all-contacts).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """ActiveCampaign JSON -> typed records. Defensive: ids flip between str and int, keys go
-missing, dates are null or zero dates (reference §1.2)."""
+missing, dates are null or zero dates ("0000-00-00")."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ from .records import (
     CustomObjectRelationship,
     CustomObjectSchema,
     FieldValue,
-    Message,
+    ListMembership,
+    ListStatus,
+    MailingList,
     RecordFieldValue,
     Tag,
     Webhook,
@@ -43,7 +45,8 @@ from .values import (
     split_multi,
 )
 
-# AC's automation status codes are undocumented (reference §6); in the SPEC examples the
+# AC's automation status codes are undocumented; in the examples of
+# https://developers.activecampaign.com/reference/list-all-automations the
 # automation that people entered is "1" and the untouched one "2", and the v1 docs list the
 # same codes. "1" = active is the reading every public client uses; anything else is refused.
 AUTOMATION_ACTIVE = "1"
@@ -58,7 +61,8 @@ def field_values_by_contact(items: Iterable[Any]) -> dict[str, list[Mapping]]:
     grouped: dict[str, list[Mapping]] = defaultdict(list)
     for item in items or ():
         # Inside `contact`, `fieldValues` is a list of id strings; only the top-level
-        # side-load holds objects (reference §2.3, pitfall 3). Skip anything else.
+        # side-load holds objects (the answer of
+        # https://developers.activecampaign.com/reference/sync-a-contacts-data). Skip anything else.
         if isinstance(item, Mapping):
             owner = as_id(item.get("contact") or item.get("owner"))
             if owner:
@@ -86,12 +90,13 @@ def contact(
     *,
     field_types: Mapping[str, str] | None = None,
     tz: tzinfo = UTC,
+    field_values_loaded: bool = False,
 ) -> Contact:
     types = field_types or {}
     parsed_values = [field_value(value, types, tz) for value in values]
     updated = parse_timestamp(item.get("udate"), default_tz=tz)
     if updated is None:
-        # `updated_utc_timestamp` is zoneless; its name says UTC (reference §2.3, INF).
+        # `updated_utc_timestamp` is zoneless; its name says UTC (not documented).
         updated = parse_timestamp(item.get("updated_utc_timestamp"), default_tz=UTC)
     created = parse_timestamp(item.get("cdate"), default_tz=tz)
     if created is None:
@@ -105,6 +110,7 @@ def contact(
         created_at=created,
         updated_at=updated,
         field_values=tuple(sorted((v for v in parsed_values if v), key=lambda v: v.field_id)),
+        field_values_loaded=field_values_loaded,
     )
 
 
@@ -178,6 +184,25 @@ def contact_tag(item: Mapping, tz: tzinfo = UTC) -> ContactTag:
         contact_id=as_id(item.get("contact")) or "",
         tag_id=as_id(item.get("tag")) or "",
         created_at=parse_timestamp(item.get("cdate"), default_tz=tz),
+    )
+
+
+def mailing_list(item: Mapping) -> MailingList:
+    return MailingList(
+        id=as_id(item.get("id")) or "",
+        name=_text(item.get("name")),
+        string_id=_text(item.get("stringid")),
+    )
+
+
+def list_membership(item: Mapping, tz: tzinfo = UTC) -> ListMembership:
+    code = as_int(item.get("status"), default=-1)
+    return ListMembership(
+        id=as_id(item.get("id")) or "",
+        contact_id=as_id(item.get("contact")) or "",
+        list_id=as_id(item.get("list")) or "",
+        status=ListStatus(code) if code in ListStatus._value2member_map_ else None,
+        updated_at=parse_timestamp(item.get("udate"), default_tz=tz),
     )
 
 
@@ -355,17 +380,6 @@ def campaign(item: Mapping, tz: tzinfo = UTC) -> Campaign:
     )
 
 
-def message(item: Mapping, campaign_id: str | None = None) -> Message:
-    return Message(
-        id=as_id(item.get("id")) or "",
-        subject=_text(item.get("subject")),
-        name=_text(item.get("name")),
-        from_name=_text(item.get("fromname")),
-        from_email=_text(item.get("fromemail")),
-        campaign_id=campaign_id,
-    )
-
-
 def webhook(item: Mapping, tz: tzinfo = UTC) -> Webhook:
     return Webhook(
         id=as_id(item.get("id")) or "",
@@ -380,7 +394,8 @@ def webhook(item: Mapping, tz: tzinfo = UTC) -> Webhook:
 
 def bulk_import_status(body: Mapping, batch_id: str) -> BulkImportStatus:
     """GET /import/info: the docs show `success`/`failure` as lists (contact ids / e-mails);
-    a public client reads counts under `contacts` — both are read (reference §11.1)."""
+    a public client reads counts under `contacts` — both are read
+    (https://developers.activecampaign.com/reference/bulk-import-status-info)."""
     status = _text(body.get("status")).lower()
     success = body.get("success")
     failure = body.get("failure")

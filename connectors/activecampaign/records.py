@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 from connectors.types import ChoiceOption
@@ -53,6 +53,14 @@ class FieldValue:
 
 @dataclass(frozen=True)
 class Contact:
+    """A contact as AC holds it.
+
+    `field_values_loaded` says whether `field_values` is the contact's whole set: only then
+    does a field without a value mean "blank in ActiveCampaign". When it is False the values
+    were not read (or not all of them), and a missing one says nothing: never clear the other
+    side's field because of it.
+    """
+
     id: str
     email: str
     first_name: str = ""
@@ -61,6 +69,7 @@ class Contact:
     created_at: datetime | None = None
     updated_at: datetime | None = None  # `udate`, converted from the account's offset to UTC
     field_values: tuple[FieldValue, ...] = ()
+    field_values_loaded: bool = False
 
     def field_value(self, field_id: str) -> FieldValue | None:
         for item in self.field_values:
@@ -78,7 +87,7 @@ class Contact:
 class ContactChanges:
     """What to write on a contact: only the attributes given (not None, not "") are sent.
 
-    AC clears an attribute sent as an empty string (reference §2.4), so an empty value is not
+    AC clears an attribute sent as an empty string, so an empty value is not
     sent unless its key is in `clear`: "firstName", "lastName", "phone" or a custom field id.
     field_values: custom field id -> value (str, number, date, aware datetime, a sequence of
     option values for multi-value fields).
@@ -144,6 +153,34 @@ class ContactTag:
     contact_id: str
     tag_id: str
     created_at: datetime | None = None
+
+
+# -- lists ----------------------------------------------------------------------------------
+class ListStatus(IntEnum):
+    """A contact's status on a list (0 unconfirmed, 1 active, 2 unsubscribed, 3 bounced)."""
+
+    UNCONFIRMED = 0
+    ACTIVE = 1
+    UNSUBSCRIBED = 2
+    BOUNCED = 3
+
+
+@dataclass(frozen=True)
+class MailingList:
+    id: str
+    name: str
+    string_id: str = ""
+
+
+@dataclass(frozen=True)
+class ListMembership:
+    """A contact's place on a list (/contactLists)."""
+
+    id: str
+    contact_id: str
+    list_id: str
+    status: ListStatus | None  # None: a code AC did not document
+    updated_at: datetime | None = None
 
 
 # -- accounts -------------------------------------------------------------------------------
@@ -273,7 +310,7 @@ class CustomObjectRecord:
 class Automation:
     id: str
     name: str
-    status: str  # AC's code: "1" active, "2" inactive (see client.AUTOMATION_ACTIVE)
+    status: str  # AC's code: "1" active, "2" inactive (see parse.AUTOMATION_ACTIVE)
     active: bool
     entered: int = 0
     exited: int = 0

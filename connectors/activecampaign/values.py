@@ -3,10 +3,12 @@
 - Timestamps: contacts carry ISO 8601 with the *account's* UTC offset
   ("2018-09-28T13:55:59-05:00"); some resources use "YYYY-MM-DD HH:MM:SS" without a zone,
   custom objects use UTC "…Z" with nanoseconds; empty dates come as null or MySQL zero dates.
-  Everything is returned as an aware UTC datetime (reference §1.2, §2.3, pitfall 6).
+  Everything is returned as an aware UTC datetime.
 - Contact custom field values are strings: multi-value fields (listbox, checkbox) use
-  "||a||b||", dates "YYYY-MM-DD", datetimes ISO with offset, numbers numeric strings (§3.3).
-- Account custom field values: multi-value fields are JSON arrays, currency is in cents (§4.2).
+  "||a||b||", dates "YYYY-MM-DD", datetimes ISO with offset, numbers numeric strings
+  (https://developers.activecampaign.com/reference/create-a-custom-field-value-1).
+- Account custom field values: multi-value fields are JSON arrays, currency is in cents
+  (https://developers.activecampaign.com/reference/create-an-account-custom-field-value).
 """
 
 from __future__ import annotations
@@ -176,9 +178,9 @@ def decode_account_value(raw: Any, field_type: str | None):
 def encode_account_value(value: Any, field_type: str | None) -> str | list[str]:
     """A Python value as AC takes an account custom field value.
 
-    Multi-value fields take a JSON array (SPEC examples of accountCustomFieldData; the schema
+    Multi-value fields take a JSON array (the examples of accountCustomFieldData; the schema
     says string, see the contract test's deviations); currency takes cents as a numeric string
-    (10050 = 100.50, SPEC "this needs to be in cents"); the rest as for contacts.
+    (10050 = 100.50, "this needs to be in cents" in the reference); the rest as for contacts.
     """
     kind = (field_type or "").lower()
     if kind in ACCOUNT_MULTI_TYPES:
@@ -199,8 +201,8 @@ def encode_record_value(value: Any, field_type: str | None):
     """A Python value for a custom-object record field (JSON typed, not always a string).
 
     The docs only show numbers (sent as JSON numbers); currency is sent in cents like deals
-    and accounts and date-times as UTC ISO 8601 — both unconfirmed (reference §5.2; to verify
-    on a live account): https://developers.activecampaign.com/reference/create-or-update-record
+    and accounts and date-times as UTC ISO 8601 — both unconfirmed (to verify on a live
+    account): https://developers.activecampaign.com/reference/create-or-update-record
     """
     kind = (field_type or "").lower()
     if value is None:
@@ -272,7 +274,7 @@ def decimal_text(value: int | float | Decimal) -> str:
 
 
 def as_id(value: Any) -> str | None:
-    """AC ids flip between strings and ints (pitfall 4): compare them as strings."""
+    """AC ids flip between strings and ints: compare them as strings."""
     if value is None or value == "":
         return None
     if isinstance(value, float) and value.is_integer():

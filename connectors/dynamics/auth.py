@@ -7,7 +7,9 @@
   expired token. A 401 from Dataverse drops the cached token (`invalidate`) and the request is
   sent once more with a new one (VendorHttp).
 - MSAL talks HTTP through `MsalHttpClient`, which applies our timeouts and `verify` on every
-  request: a requests Session's own `verify` would lose to REQUESTS_CA_BUNDLE.
+  request (a requests Session's own `verify` would lose to REQUESTS_CA_BUNDLE), connects only
+  through the address guard of connectors.http, and never follows a redirect: discovery and
+  token calls go to the configured authority host and nowhere else.
 - An authority host that Microsoft does not know (a national cloud proxy, a local stand-in) is
   used with `instance_discovery=False`, so that MSAL does not ask login.microsoftonline.com
   about it.
@@ -36,11 +38,18 @@ from connectors.errors import (
     RetryableError,
     UnreachableError,
 )
-from connectors.http import HttpSettings, _connection_refused, _name_resolution_failed
+from connectors.http import (
+    HttpSettings,
+    _name_resolution_failed,
+    _never_connected,
+    could_not_connect,
+    guarded_session,
+)
 
 logger = logging.getLogger(__name__)
 
 VENDOR = "dynamics"
+AUTHORITY_HOST = "authority_host"  # the DynamicsConfig field that transport errors here are about
 
 # Hosts MSAL itself treats as Microsoft's (msal.authority.WELL_KNOWN_AUTHORITY_HOSTS): for
 # these, MSAL's own discovery is right; for any other host it must be switched off.
@@ -62,10 +71,11 @@ MICROSOFT_AUTHORITY_HOSTS = frozenset(
     }
 )
 
-# AADSTS codes -> what the admin got wrong. Sources: reference §1.2 (700016, 500011, 7000215,
-# 7000222) and Entra's error code list (https://learn.microsoft.com/entra/identity-platform/
-# reference-error-codes): 90002 tenant not found, 900023 invalid tenant identifier,
-# 7000216 client assertion/secret missing, 70011 invalid scope.
+# AADSTS codes -> what the admin got wrong (700016, 500011, 7000215 and 7000222 are the ones a
+# client-credentials token request meets), from Entra's error code list
+# (https://learn.microsoft.com/entra/identity-platform/reference-error-codes):
+# 90002 tenant not found, 900023 invalid tenant identifier, 7000216 client assertion/secret
+# missing, 70011 invalid scope.
 _TENANT_CODES = frozenset({90002, 900023, 90013})
 _CLIENT_CODES = frozenset({700016})
 _SECRET_CODES = frozenset({7000215, 7000222, 7000216, 700027})
@@ -91,24 +101,48 @@ def is_microsoft_authority(authority_host: str) -> bool:
     return host in MICROSOFT_AUTHORITY_HOSTS
 
 
-class MsalHttpClient:
-    """The HTTP client MSAL uses (its `http_client` interface: get/post/close)."""
+class OtherHostRefused(requests.exceptions.RequestException):
+    """MSAL was about to call a host other than the authority's (a discovery answer's
+    token endpoint elsewhere): refused before anything, the client secret above all, is sent."""
 
-    def __init__(self, settings: HttpSettings) -> None:
+
+class MsalHttpClient:
+    """The HTTP client MSAL uses (its `http_client` interface: get/post/close).
+
+    Only the configured authority host is called (and, for a Microsoft authority, Microsoft's
+    own authority hosts, which MSAL's instance discovery asks).
+    """
+
+    def __init__(self, settings: HttpSettings, *, authority_host: str | None = None) -> None:
         self._settings = settings
-        self._session = requests.Session()
-        self._session.headers["User-Agent"] = settings.user_agent
+        self._session = guarded_session(settings)
+        self._hosts: frozenset[str] | None = None
+        if authority_host is not None:
+            host = (urlsplit(authority_host).netloc or "").lower()
+            extra = MICROSOFT_AUTHORITY_HOSTS if is_microsoft_authority(authority_host) else ()
+            self._hosts = frozenset({host, *extra})
+
+    def _check(self, url: str) -> None:
+        if self._hosts is None:
+            return
+        host = (urlsplit(url).netloc or "").lower()
+        if urlsplit(url).scheme != "https" or host not in self._hosts:
+            raise OtherHostRefused(f"refused a call to {urlsplit(url).hostname or 'no host'}")
 
     def _kwargs(self, kwargs: dict) -> dict:
         kwargs.setdefault("timeout", (self._settings.connect_timeout, self._settings.read_timeout))
         # Per request, so that REQUESTS_CA_BUNDLE cannot override a configured CA bundle.
         kwargs["verify"] = self._settings.verify
+        # A redirect would carry the client secret (a token POST) to wherever it points.
+        kwargs["allow_redirects"] = False
         return kwargs
 
     def get(self, url, params=None, headers=None, **kwargs):
+        self._check(url)
         return self._session.get(url, params=params, headers=headers, **self._kwargs(kwargs))
 
     def post(self, url, params=None, data=None, headers=None, **kwargs):
+        self._check(url)
         return self._session.post(
             url, params=params, data=data, headers=headers, **self._kwargs(kwargs)
         )
@@ -140,7 +174,7 @@ def _fingerprint(config: DynamicsConfig, settings: HttpSettings) -> str:
     # A different secret or TLS setting needs a different app; the secret itself is not kept
     # as a dict key, only a digest of it.
     parts = (config.client_secret, repr(settings.verify), repr(settings.connect_timeout))
-    material = "\0".join((*parts, repr(settings.read_timeout)))
+    material = "\0".join((*parts, repr(settings.read_timeout), repr(settings.allow_local_urls)))
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
@@ -217,7 +251,9 @@ class MsalTokenProvider:
                 "authority": self.authority,
                 "client_credential": self.config.client_secret,
                 "token_cache": msal.TokenCache(),
-                "http_client": MsalHttpClient(self.settings),
+                "http_client": MsalHttpClient(
+                    self.settings, authority_host=self.config.authority_host
+                ),
             }
             if not is_microsoft_authority(self.config.authority_host):
                 kwargs["instance_discovery"] = False
@@ -280,15 +316,29 @@ class MsalTokenProvider:
         """An exception raised inside MSAL: mostly the HTTP layer's."""
         name = exc.__class__.__name__
         host = urlsplit(self.config.authority_host).hostname
+        netloc = urlsplit(self.config.authority_host).netloc
+        if isinstance(exc, OtherHostRefused):
+            return self._error(
+                f"the identity provider {host} pointed elsewhere: {exc}",
+                ConfigReason.NOT_AN_API,
+                setting=AUTHORITY_HOST,
+            )
         if isinstance(exc, requests.exceptions.SSLError):
-            return self._error(f"TLS error talking to {host} ({name})", ConfigReason.TLS)
+            return self._error(
+                f"TLS error talking to {host} ({name})", ConfigReason.TLS, setting=AUTHORITY_HOST
+            )
         if isinstance(exc, requests.exceptions.ConnectionError) and _name_resolution_failed(exc):
-            return self._error(f"unknown host {host}", ConfigReason.UNREACHABLE)
+            return self._error(
+                f"unknown host {host}", ConfigReason.UNREACHABLE, setting=AUTHORITY_HOST
+            )
         if isinstance(exc, requests.exceptions.ConnectTimeout) or (
-            isinstance(exc, requests.exceptions.ConnectionError) and _connection_refused(exc)
+            isinstance(exc, requests.exceptions.ConnectionError) and _never_connected(exc)
         ):
+            # Refused, timed out or refused by the address guard: the same words for each.
             return UnreachableError(
-                f"nothing answers at the identity provider {host} ({name})", vendor=VENDOR
+                f"identity provider: {could_not_connect(netloc)}",
+                vendor=VENDOR,
+                setting=AUTHORITY_HOST,
             )
         # Timeouts, refused connections, a 5xx from Entra: the Dataverse request itself was
         # never sent, so it is safe to try again whatever its method.
@@ -296,6 +346,7 @@ class MsalTokenProvider:
             self._redact(f"the identity provider {host} did not answer ({name})"),
             vendor=VENDOR,
             unsent=True,
+            setting=AUTHORITY_HOST,
         )
 
 

@@ -4,7 +4,8 @@ Every request goes through one VendorHttp (timeouts, throttle, retries, classifi
 are generators that hold one page at a time and stop after a bounded number of pages; writes
 go in `$batch`es of at most 1000 operations. Nothing returned is a raw vendor dict.
 
-Facts: /work/shared/reference/dataverse-api.md, which cites the Microsoft docs for each.
+Facts: the Dataverse Web API docs, https://learn.microsoft.com/power-apps/developer/data-platform/webapi/overview,
+cited where they matter.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from connectors.errors import (
     UnreachableError,
 )
 from connectors.http import HttpSettings, RetryPolicy, VendorHttp
+from connectors.local_tls import http_settings_for
 from connectors.ratelimit import Rate, Store, Throttle
 from connectors.types import FieldInfo
 
@@ -78,9 +80,10 @@ from .records import (
 
 API_PATH = "/api/data/v9.2/"
 MAX_PAGE_SIZE = 5000  # Dataverse's own maximum for odata.maxpagesize
-# 1000 rows keep a page near a megabyte and well inside the read timeout; 6000 requests per
-# five minutes still allow a million rows a minute.
-DEFAULT_PAGE_SIZE = 1000
+# Reads ask for the largest page: every request counts against the 6000 per five minutes, and
+# a page of the synced tables' selected columns stays a few megabytes, well inside the read
+# timeout. (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/page-results)
+DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE
 # Microsoft suggests starting small ("~10 operations per batch and add parallelism"): big
 # batches run long (execution-time limit, read timeout) and a retry resends them whole.
 DEFAULT_BATCH_SIZE = 100
@@ -95,9 +98,11 @@ LOOKUP_ANNOTATION = 'odata.include-annotations="Microsoft.Dynamics.CRM.lookuplog
 _LOOKUP_PROPERTY = re.compile(r"^_([A-Za-z0-9_]+)_value$")
 _LOOKUP_TABLE_SUFFIX = "@Microsoft.Dynamics.CRM.lookuplogicalname"
 
-# Navigation properties of the standard lookups of the synced tables, exact case
-# (reference §5.2, §7: [H] S30/S16/S36). Used without a metadata call; a table's metadata,
-# once read, is preferred (it also knows custom lookups).
+# Navigation properties of the standard lookups of the synced tables, exact case. Used without
+# a metadata call; a table's metadata, once read, is preferred (it also knows custom lookups).
+# https://learn.microsoft.com/power-apps/developer/data-platform/webapi/associate-disassociate-entities-using-web-api
+# https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/contact
+# https://learn.microsoft.com/troubleshoot/power-platform/power-apps/dataverse/web-api-client-errors
 STANDARD_BINDS: Mapping[str, Mapping[tuple[str, str], str]] = MappingProxyType(
     {
         "contact": {
@@ -132,15 +137,6 @@ STANDARD_BINDS: Mapping[str, Mapping[tuple[str, str], str]] = MappingProxyType(
 )
 
 
-def _default_http_settings() -> HttpSettings:
-    from django.core.exceptions import ImproperlyConfigured
-
-    try:
-        return HttpSettings.from_settings()
-    except ImproperlyConfigured:  # outside Django (a script): the defaults
-        return HttpSettings()
-
-
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
@@ -168,7 +164,8 @@ class DynamicsClient:
                 vendor=VENDOR,
                 reason=ConfigReason.OTHER,
             )
-        settings = http_settings or _default_http_settings()
+        # A local CA bundle is trusted only when every endpoint is on this machine.
+        settings = http_settings or http_settings_for([config.org_url, config.authority_host])
         self.config = config
         # Only scheme and host count: a pasted Web API endpoint (…/api/data/v9.2) works too.
         self.org_url = f"{parts.scheme}://{parts.netloc}"
@@ -229,7 +226,7 @@ class DynamicsClient:
             # A sync retries a host that does not answer; a person checking the connection
             # is told to look at the URL (or the network) instead of "try again later".
             raise ConfigurationError(
-                exc.message, vendor=VENDOR, reason=ConfigReason.UNREACHABLE
+                exc.message, vendor=VENDOR, reason=ConfigReason.UNREACHABLE, setting=exc.setting
             ) from None
 
     def _check(self, tables: Sequence[str]) -> OrgInfo:
@@ -391,7 +388,8 @@ class DynamicsClient:
         """Enabled, interactive (read-write access mode) people for the user picker.
 
         Application users live in systemusers too; they carry an applicationid, so they are
-        excluded by `applicationid eq null` (reference §11).
+        excluded by `applicationid eq null`
+        (https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/systemuser).
         """
         conditions = [
             odata.eq("isdisabled", False),

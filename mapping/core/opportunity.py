@@ -18,9 +18,10 @@ from mapping.core.compat import conversion
 OPPORTUNITY_MAX_FIELDS = 20  # S-3.9
 OBJECT_FIELD_ID_PREFIX = "d365-"
 
-# The custom-object field types (activecampaign-api.md §5.1) and the normalized type each holds,
-# in the order they are offered after the field's own type. "number" holds whole numbers (the
-# schema sends scale 0); "decimal" and "currency" hold fractions.
+# The custom-object field types
+# (https://developers.activecampaign.com/reference/create-a-schema) and the normalized type each
+# holds, in the order they are offered after the field's own type. "number" holds whole numbers
+# (the schema sends scale 0); "decimal" and "currency" hold fractions.
 # The date-time token is not shown in any schema example: the filtering doc lists "date-time",
 # every other AC field API says "datetime". We use "datetime", like the rest of the v3 API;
 # verify on a live account (https://developers.activecampaign.com/reference/custom-object-schemas).

@@ -70,7 +70,11 @@ _JOB_TITLE_NOTE = (
 
 
 def _person_mappings(account: StandardMapping) -> tuple[StandardMapping, ...]:
-    """Leads and contacts share these columns (dataverse-api.md §7.1, §7.2)."""
+    """Leads and contacts share these columns.
+
+    https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/lead and
+    …/entities/contact list them.
+    """
     T = FieldType
     return (
         StandardMapping("Email", "email", "emailaddress1", True, T.EMAIL, T.EMAIL, _EMAIL_NOTE),

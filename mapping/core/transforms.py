@@ -53,7 +53,8 @@ _DATAVERSE_NUMBER_RANGES: dict[str, tuple[int, int]] = {
     "Money": (-922_337_203_685_477, 922_337_203_685_477),
 }
 _DATAVERSE_DEFAULT_NUMBER_TYPE = {T.INTEGER: "Integer", T.DECIMAL: "Decimal", T.MONEY: "Money"}
-# "All date columns accept values from 1753-01-01" (dataverse-api.md §13.3).
+# "All date columns accept values from 1753-01-01"
+# (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/web-api-types-operations).
 _DATAVERSE_EARLIEST_DATE = date(1753, 1, 1)
 
 

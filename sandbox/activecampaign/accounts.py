@@ -11,6 +11,7 @@ from werkzeug.wrappers import Request, Response
 from sandbox.core import json_response
 
 from .context import Resource
+from .deliveries import contact_payload
 from .formats import (
     ApiError,
     as_id,
@@ -24,7 +25,6 @@ from .formats import (
     text,
     wrapped,
 )
-from .webhooks import contact_payload
 
 RULES = [
     Rule("/api/3/accounts", methods=["GET"], endpoint="accounts_list"),
@@ -215,6 +215,7 @@ class AccountsApi(Resource):
         # §4.1: contactCount/dealCount are computed only with count_deals=true, else 0.
         counted = request.args.get("count_deals", "").lower() == "true"
         counts: dict[int, int] = {}
+        deal_counts: dict[int, int] = {}
         if counted and rows:
             ids = [r["id"] for r in rows]
             counts = dict(
@@ -224,11 +225,21 @@ class AccountsApi(Resource):
                     ids,
                 )
             )
+            deal_counts = dict(
+                self.db.execute(
+                    f"SELECT account, COUNT(*) FROM deals WHERE account IN "  # noqa: S608
+                    f"({placeholders(ids)}) GROUP BY account",
+                    ids,
+                )
+            )
         base = self.base(request)
         return json_response(
             {
                 "accounts": [
-                    self.account_json(r, base, counts=(counts.get(r["id"], 0), 0)) for r in rows
+                    self.account_json(
+                        r, base, counts=(counts.get(r["id"], 0), deal_counts.get(r["id"], 0))
+                    )
+                    for r in rows
                 ],
                 "meta": {"total": str(total)},
             }

@@ -1,7 +1,8 @@
 """A local server that behaves like ActiveCampaign's v3 API (and v1 `campaign_send`).
 
-Built to /work/shared/reference/activecampaign-api.md (section numbers in comments point
-there) and the SPEC examples in activecampaign-v3.openapi.json. One database may hold several
+Built to ActiveCampaign's public v3 reference and the clients published against it; the §
+marks in comments name the topics of the Sources table in README.md (next to this file), which
+lists the public pages and client code behind each. One database may hold several
 AC accounts: the `Api-Token` decides the account, each has its own data and its own
 rate limit (5 requests/second by default, §1.5).
 """
@@ -18,7 +19,7 @@ import time
 from waitress.channel import ClientDisconnected
 from werkzeug.wrappers import Request, Response
 
-from sandbox.core import Faults, RequestLog, SandboxApp, SlidingWindow, json_response
+from sandbox.core import Faults, RequestLog, SandboxApp, SlidingWindow
 from sandbox.store import Database
 from sandbox.worker import BackgroundQueue
 
@@ -29,7 +30,9 @@ from . import (
     campaigns,
     contacts,
     custom_objects,
+    deals,
     fields,
+    forms,
     imports,
     lists,
     tags,
@@ -44,15 +47,18 @@ from .contacts import ContactFragments, ContactsApi, TenantCounts
 from .context import TENANT_KEY
 from .control import PREFIX, SandboxControl
 from .custom_objects import CustomObjectsApi
+from .deals import DealsApi
+from .deliveries import WebhookDispatcher
 from .fields import FieldsApi
 from .formats import AccountTime, ApiError, invalid, message_error
+from .forms import FormsApi
 from .imports import ImportsApi
 from .lists import ListsApi
 from .schema import schema_ensure
 from .seeding import seed_account
 from .tags import TagsApi
 from .users import UsersApi
-from .webhooks import WebhookDispatcher, WebhooksApi
+from .webhooks import WebhooksApi
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +90,8 @@ class ActiveCampaignSandbox(
     WebhooksApi,
     ImportsApi,
     UsersApi,
+    DealsApi,
+    FormsApi,
     SandboxControl,
     SandboxApp,
 ):
@@ -101,6 +109,8 @@ class ActiveCampaignSandbox(
         *webhooks.RULES,
         *imports.RULES,
         *users.RULES,
+        *deals.RULES,
+        *forms.RULES,
     ]
 
     @property
@@ -251,7 +261,5 @@ class ActiveCampaignSandbox(
 
     def _admin(self, request: Request) -> Response:
         if request.path.startswith(PREFIX + "/"):
-            if self.admin_token and request.headers.get("X-Sandbox-Admin") != self.admin_token:
-                return json_response({"message": "bad or missing X-Sandbox-Admin"}, 403)
             return self.control(request)
         return super()._admin(request)

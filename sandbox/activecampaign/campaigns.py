@@ -20,8 +20,8 @@ from werkzeug.wrappers import Request, Response
 from sandbox.core import json_response
 
 from .context import Resource
+from .deliveries import contact_payload
 from .formats import ApiError, as_id, invalid, not_found, orders, page, read_json, text, wrapped
-from .webhooks import contact_payload
 
 RULES = [
     Rule("/api/3/campaigns", methods=["GET"], endpoint="campaigns_list"),
@@ -164,6 +164,7 @@ class CampaignsApi(Resource):
             "waitpreview": "0",
             "deletestamp": None,
             "replysys": "0",
+            **self.audit_stamps(row["cdate"], row["mdate"]),
             "links": {
                 name: f"{base}/api/3/campaigns/{campaign_id}/{name}"
                 for name in (

@@ -15,10 +15,12 @@ from sandbox.core import json_response
 
 from . import fieldvalues
 from .context import Resource
+from .deliveries import contact_payload
 from .formats import (
     ApiError,
     as_id,
     email_valid,
+    escape_like,
     id_list,
     invalid,
     not_found,
@@ -29,7 +31,6 @@ from .formats import (
     s,
     text,
 )
-from .webhooks import contact_payload
 
 RULES = [
     Rule("/api/3/contacts", methods=["GET"], endpoint="contacts_list"),
@@ -109,10 +110,26 @@ CONTACT_ORDERS = {
 }
 # Relationships a contact list answers side-loaded on `include=` (DOC sideloading,
 # https://developers.activecampaign.com/reference/sideloading: "api/3/contacts?include=
-# contactLists.list,organization"; public clients read `include=fieldValues` pages this way).
-# Others are ignored, as an unknown include name adds nothing.
+# contactLists.list,organization"): the contact's own relationships the sandbox models, named
+# as in its `links` and in the single contact's side-loads (SPEC get-contact), and `.x` for the
+# object each one points to. Each contact then names its related ids (`"contactLists": ["3"]`)
+# and the objects come as top-level arrays. `organization` (deprecated, §2.2) and relationships
+# the sandbox does not model (notes, geoIps, scoreValues…) add nothing, as an unknown name does.
+# `fieldValues` is not in the reference's list of side-loads; many clients use it, so it is
+# served unless the sandbox's `contact_list_field_values` switch is off (see README.md).
 CONTACT_INCLUDES = frozenset(
-    {"fieldValues", "contactTags", "contactTags.tag", "contactLists", "contactLists.list"}
+    {
+        "fieldValues",
+        "contactTags",
+        "contactTags.tag",
+        "contactLists",
+        "contactLists.list",
+        "accountContacts",
+        "accountContacts.account",
+        "contactAutomations",
+        "contactAutomations.automation",
+        "deals",
+    }
 )
 CONTACT_COLUMNS = (
     "c.id, c.email, c.first_name, c.last_name, c.phone, c.cdate, c.udate, c.ip, c.sentcnt, "
@@ -199,6 +216,8 @@ def email_key(email: str) -> str | None:
 class ContactsApi(Resource):
     contact_counts: TenantCounts
     contact_fragments: ContactFragments
+    # Off: `include=fieldValues` on the contact list adds nothing (a sandbox control switch).
+    contact_list_field_values: bool = True
 
     # -- representation ----------------------------------------------------------------------
     def contact_json(self, row: sqlite3.Row, base: str, *, single: bool = False) -> dict:
@@ -288,17 +307,18 @@ class ContactsApi(Resource):
             "SELECT * FROM contact_lists WHERE contact = ? ORDER BY id", (contact_id,)
         )
         links = self.db.execute("SELECT id FROM account_contacts WHERE contact = ?", (contact_id,))
+        deals = self.deals_of_contacts([contact_id])
         # §2.3: inside `contact` these are lists of id strings; the objects are side-loaded.
         contact["contactAutomations"] = [str(r["id"]) for r in automations]
         contact["contactLists"] = [str(r["id"]) for r in lists]
         contact["fieldValues"] = [str(r["id"]) for r in values]
         contact["geoIps"] = []
-        contact["deals"] = []
+        contact["deals"] = [str(r["id"]) for r in deals]
         contact["accountContacts"] = [str(r["id"]) for r in links]
         return {
             "contactAutomations": [self.contact_automation_json(r, base) for r in automations],
             "contactLists": [self.contact_list_json(r, row, base) for r in lists],
-            "deals": [],
+            "deals": [self.deal_json(r, base) for r in deals],
             "fieldValues": [fieldvalues.value_json(self.time, r, base) for r in values],
             "geoAddresses": [],
             "geoIps": [],
@@ -445,9 +465,9 @@ class ContactsApi(Resource):
         if args.get("email"):
             add("c.email_key = ?", args["email"].strip().lower())
         if args.get("email_like"):
-            add("c.email_key LIKE ? ESCAPE '\\'", f"%{like(args['email_like'].lower())}%")
+            add("c.email_key LIKE ? ESCAPE '\\'", f"%{escape_like(args['email_like'].lower())}%")
         if args.get("search") and args["search"] != "null":
-            term = f"%{like(args['search'])}%"
+            term = f"%{escape_like(args['search'])}%"
             add(
                 "(c.first_name LIKE ? ESCAPE '\\' OR c.last_name LIKE ? ESCAPE '\\' "
                 "OR (c.first_name || ' ' || c.last_name) LIKE ? ESCAPE '\\' "
@@ -461,7 +481,7 @@ class ContactsApi(Resource):
                 term,
             )
         if args.get("phone"):
-            add("c.phone LIKE ? ESCAPE '\\'", f"{like(args['phone'])}%")
+            add("c.phone LIKE ? ESCAPE '\\'", f"{escape_like(args['phone'])}%")
         ids = id_list(request)
         if ids:
             add(f"c.id IN ({placeholders(ids)})", *ids)
@@ -528,6 +548,8 @@ class ContactsApi(Resource):
         include = {
             part.strip() for part in (args.get("include") or "").split(",")
         } & CONTACT_INCLUDES
+        if not self.contact_list_field_values:
+            include.discard("fieldValues")
         related, side_loads = self.contact_side_loads(rows, include, base)
         fragments = []
         for row in rows:
@@ -639,6 +661,56 @@ class ContactsApi(Resource):
                         list_ids,
                     )
                 ]
+        if include & {"accountContacts", "accountContacts.account"}:
+            account_links = self.db.execute(
+                f"SELECT * FROM account_contacts WHERE contact IN ({marks}) ORDER BY id",  # noqa: S608
+                ids,
+            )
+            loads["accountContacts"] = [self.link_json(r, base) for r in account_links]
+            for cid in ids:
+                related[cid]["accountContacts"] = []
+            for link in account_links:
+                related[link["contact"]]["accountContacts"].append(str(link["id"]))
+            if "accountContacts.account" in include:
+                account_ids = sorted({link["account"] for link in account_links})
+                loads["accounts"] = [
+                    self.account_json(r, base, counts=None)
+                    for r in self.db.execute(
+                        f"SELECT * FROM companies WHERE id IN ({placeholders(account_ids)}) "  # noqa: S608
+                        "ORDER BY id",
+                        account_ids,
+                    )
+                ]
+        if include & {"contactAutomations", "contactAutomations.automation"}:
+            enrolments = self.db.execute(
+                "SELECT ca.*, a.steps FROM contact_automations ca JOIN automations a "  # noqa: S608
+                f"ON a.id = ca.automation WHERE ca.contact IN ({marks}) ORDER BY ca.id",
+                ids,
+            )
+            loads["contactAutomations"] = [
+                self.contact_automation_json(r, base) for r in enrolments
+            ]
+            for cid in ids:
+                related[cid]["contactAutomations"] = []
+            for enrolment in enrolments:
+                related[enrolment["contact"]]["contactAutomations"].append(str(enrolment["id"]))
+            if "contactAutomations.automation" in include:
+                automation_ids = sorted({e["automation"] for e in enrolments})
+                loads["automations"] = [
+                    self.automation_json(r, base)
+                    for r in self.db.execute(
+                        f"SELECT * FROM automations WHERE id IN ({placeholders(automation_ids)}) "  # noqa: S608
+                        "ORDER BY id",
+                        automation_ids,
+                    )
+                ]
+        if "deals" in include:
+            deals = self.deals_of_contacts(ids)
+            loads["deals"] = [self.deal_json(r, base) for r in deals]
+            for cid in ids:
+                related[cid]["deals"] = []
+            for deal in deals:
+                related[deal["contact"]]["deals"].append(str(deal["id"]))
         return related, loads
 
     def contact_count(self, tenant: int, where_sql: str, params: list, filtered: bool) -> int:
@@ -683,8 +755,8 @@ class ContactsApi(Resource):
             change = self.contact_save(conn, tenant, data, existing=existing, now=self.now())
         self.contact_changed(tenant, change, "api")
         # §2.4: 201 is documented for the create path. The update path's status is not
-        # documented; we answer 200 (the fact sheet's INF), so `cdate == udate` and the status
-        # both tell a client which happened.
+        # documented; we answer 200 (an inference from GO commit 842b309), so `cdate == udate`
+        # and the status both tell a client which happened.
         return json_response(self.contact_full(request, change.id), 201 if change.created else 200)
 
     def contact_get(self, request: Request, contact_id: int) -> Response:
@@ -711,11 +783,18 @@ class ContactsApi(Resource):
         return json_response({})
 
     def contact_untracked(self, request: Request, contact_id: int, sub: str) -> Response:
-        """Sub-resources of objects the sandbox does not model (deals, notes, bounce logs…).
+        """Sub-resources of objects the sandbox does not write (deals, notes, bounce logs…).
 
-        A sandbox contact has none of them, so each answers its documented key with no rows.
+        Deals are the seeded ones; a sandbox contact has none of the others, so each answers
+        its documented key with no rows.
         """
         row = self.contact_require(request, contact_id)
+        if sub == "deals":
+            # The deals whose primary contact this is (SPEC retrieve-contact-deals).
+            base = self.base(request)
+            return json_response(
+                {"deals": [self.deal_json(r, base) for r in self.deals_of_contacts([contact_id])]}
+            )
         if sub == "contactData":
             # One object per contact (`contactDatum`), with the empty geo/analytics defaults.
             return json_response({"contactDatum": {**contact_datum(self.time, row), "links": []}})
@@ -795,11 +874,6 @@ def duplicate_email() -> Response:
         code="duplicate",
         pointer="/data/attributes/email",
     )
-
-
-def like(value: str) -> str:
-    """Escape LIKE wildcards so that a search matches the text literally."""
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def contact_list_ids(db, contact_id: int) -> list[int]:

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request
 
 from sandbox.store import Database
 
+from .deliveries import WebhookDispatcher
 from .formats import AccountTime
-
-if TYPE_CHECKING:
-    from .webhooks import WebhookDispatcher
 
 TENANT_KEY = "activecampaign.tenant"
 
@@ -33,6 +30,22 @@ class Resource:
     def now(self) -> int:
         """The current time in whole seconds, as AC stores contact timestamps."""
         return int(self.clock())
+
+    def audit_stamps(self, created: float | None, updated: float | None) -> dict:
+        """`created_timestamp`/`updated_timestamp` and `created_by`/`updated_by` (§2.3).
+
+        Most v3 objects carry these four beside their own dates, the timestamps written
+        `YYYY-MM-DD HH:MM:SS` in the account's zone (SPEC examples of contactLists, bounceLogs,
+        contactDeals); tap-activecampaign replicates campaigns, lists and others by
+        `updated_timestamp` (falling back to `created_timestamp`) and drops records without
+        them. The sandbox records no acting user: both `_by` are null, as in those examples.
+        """
+        return {
+            "created_timestamp": self.time.local_plain(created),
+            "updated_timestamp": self.time.local_plain(updated if updated is not None else created),
+            "created_by": None,
+            "updated_by": None,
+        }
 
     @staticmethod
     def tenant(request: Request) -> int:
@@ -87,6 +100,21 @@ class Resource:
 
     def contact_tag_json(self, row: sqlite3.Row, base: str) -> dict:
         raise NotImplementedError  # tags.py
+
+    def link_json(self, row: sqlite3.Row, base: str) -> dict:
+        raise NotImplementedError  # accounts.py (an account-contact link)
+
+    def account_json(self, row: sqlite3.Row, base: str, *, counts: tuple[int, int] | None) -> dict:
+        raise NotImplementedError  # accounts.py
+
+    def automation_json(self, row: sqlite3.Row, base: str) -> dict:
+        raise NotImplementedError  # automations.py
+
+    def deal_json(self, row: sqlite3.Row, base: str) -> dict:
+        raise NotImplementedError  # deals.py
+
+    def deals_of_contacts(self, contact_ids: list[int]) -> list[sqlite3.Row]:
+        raise NotImplementedError  # deals.py
 
     def delete_row(self, table: str, row_id: int, tenant: int) -> bool:
         """Delete one row of the tenant; False if there was none."""

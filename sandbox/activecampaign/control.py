@@ -3,7 +3,7 @@
 They produce what an API client cannot: edits made in AC's UI (source `admin`), a contact's own
 actions (opens, clicks, form submissions: source `public`), bounces (source `system`), so that
 webhook deliveries with those sources, and the matching activity rows, can be tested. Guarded
-like the base control endpoint: the X-Sandbox-Admin header when an admin token is set.
+like every control endpoint: the sandbox's admin token in the X-Sandbox-Admin header.
 """
 
 from __future__ import annotations
@@ -18,15 +18,17 @@ from werkzeug.wrappers import Request, Response
 from sandbox.core import json_response
 
 from .context import TENANT_KEY, Resource
+from .deliveries import contact_payload
 from .formats import ApiError, as_id, read_json, text
 from .lists import list_subscribe
 from .tags import tag_attach, tag_ensure
-from .webhooks import SOURCES, contact_payload
+from .webhooks import SOURCES
 
 PREFIX = "/_sandbox/activecampaign"
 CONTROL_MAP = Map(
     [
         Rule(f"{PREFIX}/accounts", methods=["POST"], endpoint="control_account"),
+        Rule(f"{PREFIX}/settings", methods=["GET", "PUT"], endpoint="control_settings"),
         Rule(f"{PREFIX}/webhook-deliveries", methods=["GET"], endpoint="control_deliveries"),
         Rule(f"{PREFIX}/drain", methods=["POST"], endpoint="control_drain"),
         Rule(
@@ -49,6 +51,12 @@ CONTROL_MAP = Map(
     strict_slashes=False,
 )
 ENGAGEMENT = {"open", "click", "bounce", "reply", "forward", "share", "unsubscribe"}
+# Behaviour switches (attribute of the app -> type), for what the reference leaves open.
+SETTINGS = {
+    # `include=fieldValues` on GET /api/3/contacts: served (True) or ignored like any include
+    # the reference does not promise (False), to test a client's fallback.
+    "contact_list_field_values": bool,
+}
 
 
 def control_error(status: int, message: str) -> Response:
@@ -91,6 +99,22 @@ class SandboxControl(Resource):
             return control_error(400, "name is required")
         account, api_key = self.account_ensure(name)
         return json_response({"account": account, "api_key": api_key})
+
+    def control_settings(self, request: Request) -> Response:
+        """GET the behaviour switches; PUT `{name: value}` changes the ones given."""
+        if request.method == "PUT":
+            changes = read_json(request)
+            unknown = sorted(set(changes) - set(SETTINGS))
+            if unknown:
+                return control_error(
+                    400, f"unknown setting(s) {unknown}; known: {sorted(SETTINGS)}"
+                )
+            wrong = sorted(k for k, v in changes.items() if type(v) is not SETTINGS[k])
+            if wrong:
+                return control_error(400, f"setting(s) {wrong} must be true or false")
+            for name, value in changes.items():
+                setattr(self, name, value)
+        return json_response({name: getattr(self, name) for name in SETTINGS})
 
     def control_deliveries(self, request: Request) -> Response:
         since = float(request.args.get("since", 0) or 0)

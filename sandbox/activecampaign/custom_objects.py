@@ -1,10 +1,10 @@
 """Custom objects (§5): private schemas and their records.
 
-Rules implemented from the fact sheet: schema slugs are unique; PUT adds fields/options/
-relationships but never removes or retypes (removal is the field DELETE, which only marks the
-field `marked_for_deletion`, keeps its id taken, and hides its data); records are written only
-through the POST upsert (PUT/PATCH answer 405), with the id/externalId matching rules of §5.2.
-Errors use shape 4 (`source: {type: pointer, value}`), meta.total is an int here.
+Rules implemented from the sources of §5 (README.md): schema slugs are unique; PUT adds
+fields/options/relationships but never removes or retypes (removal is the field DELETE, which
+only marks the field `marked_for_deletion`, keeps its id taken, and hides its data); records are
+written only through the POST upsert (PUT/PATCH answer 405), with the id/externalId matching
+rules of §5.2. Errors use shape 4 (`source: {type: pointer, value}`), meta.total is an int here.
 """
 
 from __future__ import annotations
@@ -583,7 +583,9 @@ class CustomObjectsApi(Resource):
                         f"relationships.{rel_id}", f"{rel_id} accepts one id (hasMany is false)"
                     )
                 )
-            table = {"contacts": "contacts", "accounts": "companies"}.get(relationship["namespace"])
+            table = {"contacts": "contacts", "accounts": "companies", "deals": "deals"}.get(
+                relationship["namespace"]
+            )
             for ident in ids:
                 exists = (
                     table
@@ -593,7 +595,6 @@ class CustomObjectsApi(Resource):
                     ).fetchone()
                 )
                 if not exists:
-                    # Deals are not modelled by the sandbox, so no deal id exists either.
                     raise ApiError(
                         object_invalid(
                             f"relationships.{rel_id}",

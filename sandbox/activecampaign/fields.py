@@ -12,6 +12,7 @@ from sandbox.core import json_response
 
 from . import fieldvalues
 from .context import Resource
+from .deliveries import contact_payload
 from .formats import (
     ApiError,
     as_id,
@@ -24,7 +25,6 @@ from .formats import (
     text,
     wrapped,
 )
-from .webhooks import contact_payload
 
 RULES = [
     Rule("/api/3/fields", methods=["GET"], endpoint="fields_list"),

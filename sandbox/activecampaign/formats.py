@@ -1,6 +1,7 @@
 """How ActiveCampaign writes things down: timestamps, error bodies, paging and filters.
 
-Everything here follows activecampaign-api.md (§1); the section numbers in comments point there.
+Everything here follows §1 of the Sources table in README.md (next to this file): DOC
+pagination, rate-limits and errors, and the SPEC examples' envelopes.
 """
 
 from __future__ import annotations
@@ -185,8 +186,8 @@ class AccountTime:
         """`2018-09-28 18:55:59` in UTC, no zone: created_utc_timestamp and account field meta.
 
         The doc example of update-a-contact-new shows the same wall time as cdate for
-        created_utc_timestamp; the field's name says UTC and the fact sheet tags the reading
-        INF (activecampaign-api.md §2.3). We follow the name.
+        created_utc_timestamp; the field's name says UTC, and no source settles it (§2.3). We
+        follow the name.
         """
         if ts is None:
             return None
@@ -266,6 +267,11 @@ def id_list(request: Request, name: str = "ids") -> list[int]:
             if ident is not None:
                 result.append(ident)
     return result
+
+
+def escape_like(value: str) -> str:
+    """`value` for a SQL LIKE pattern (ESCAPE '\\'): its wildcards match themselves."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def placeholders(values: list) -> str:

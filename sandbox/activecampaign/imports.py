@@ -134,7 +134,7 @@ class ImportsApi(Resource):
             (batch_id, tenant, json.dumps(payload), len(contacts), self.clock()),
         )
         self.imports.put(batch_id)
-        # The fact sheet (doc mirror) spells the flag `success`, the SPEC example `Success`;
+        # DOC bulk-import-contacts spells the flag `success`, the SPEC example `Success`;
         # both are sent so that a client reading either one sees it.
         return json_response(
             {

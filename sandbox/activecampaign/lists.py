@@ -12,8 +12,8 @@ from werkzeug.wrappers import Request, Response
 from sandbox.core import json_response
 
 from .context import Resource
+from .deliveries import contact_payload
 from .formats import as_id, invalid, message_error, not_found, page, text, wrapped
-from .webhooks import contact_payload
 
 RULES = [
     Rule("/api/3/lists", methods=["GET"], endpoint="lists_list"),
@@ -117,6 +117,7 @@ class ListsApi(Resource):
             "optoutconf": "0",
             "deletestamp": None,
             "udate": self.time.iso(row["udate"]),
+            **self.audit_stamps(row["cdate"], row["udate"]),
             "links": {
                 name: f"{base}/api/3/lists/{list_id}/{name}"
                 for name in ("contactGoalLists", "user", "addressLists")

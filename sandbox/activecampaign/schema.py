@@ -135,6 +135,7 @@ CREATE TABLE IF NOT EXISTS tags (
     tag_type TEXT NOT NULL DEFAULT 'contact',
     description TEXT NOT NULL DEFAULT '',
     cdate INTEGER NOT NULL,
+    udate INTEGER,                  -- NULL until the tag is edited (updated_timestamp = cdate)
     UNIQUE (tenant, tag_key)
 );
 
@@ -363,8 +364,44 @@ CREATE TABLE IF NOT EXISTS forms (
     id INTEGER PRIMARY KEY,
     tenant INTEGER NOT NULL,
     name TEXT NOT NULL,
-    cdate INTEGER NOT NULL
+    cdate INTEGER NOT NULL,
+    udate INTEGER,                  -- NULL: never edited since cdate
+    list INTEGER                    -- the list its subscribe-to-list action adds to, if any
 );
+
+CREATE TABLE IF NOT EXISTS deals (  -- read-only in the sandbox: seeded, never written by the API
+    id INTEGER PRIMARY KEY,
+    tenant INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    contact INTEGER,
+    account INTEGER,
+    pipeline INTEGER NOT NULL DEFAULT 1,   -- AC's deal "group"
+    stage INTEGER NOT NULL DEFAULT 1,
+    owner INTEGER NOT NULL DEFAULT 1,
+    value INTEGER NOT NULL DEFAULT 0,      -- cents
+    currency TEXT NOT NULL DEFAULT 'usd',
+    percent INTEGER NOT NULL DEFAULT 0,
+    status INTEGER NOT NULL DEFAULT 0,     -- 0 open, 1 won, 2 lost
+    win_probability INTEGER,
+    cdate INTEGER NOT NULL,
+    mdate INTEGER NOT NULL,
+    edate INTEGER
+);
+CREATE INDEX IF NOT EXISTS deals_tenant ON deals(tenant, id);
+CREATE INDEX IF NOT EXISTS deals_contact ON deals(contact, id);
+
+CREATE TABLE IF NOT EXISTS segments (   -- read-only in the sandbox, like deals
+    id INTEGER PRIMARY KEY,
+    tenant INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    logic TEXT NOT NULL DEFAULT 'and',
+    hidden INTEGER NOT NULL DEFAULT 0,
+    seriesid INTEGER NOT NULL DEFAULT 0,
+    created INTEGER NOT NULL,
+    updated INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS segments_tenant ON segments(tenant, id);
 
 CREATE TABLE IF NOT EXISTS webhooks (
     id INTEGER PRIMARY KEY,
@@ -394,5 +431,18 @@ CREATE INDEX IF NOT EXISTS imports_tenant ON imports(tenant, status, created);
 """
 
 
+# Columns added after the first release: a sandbox state file written before them gets them on
+# start (CREATE TABLE IF NOT EXISTS leaves an existing table as it was).
+ADDED_COLUMNS = {
+    "tags": {"udate": "INTEGER"},
+    "forms": {"udate": "INTEGER", "list": "INTEGER"},
+}
+
+
 def schema_ensure(db: Database) -> None:
     db.script(DDL)
+    for table, columns in ADDED_COLUMNS.items():
+        present = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
+        for column, declaration in columns.items():
+            if column not in present:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")

@@ -4,9 +4,9 @@ Only the people `in_activecampaign` become contacts (same names and e-mails as i
 Dataverse sandbox). Around them: lists, forms, custom fields with options and values (a
 dropdown "Lead source", a listbox "Interests", a date "Birthday", a text "D365 Id"), tags,
 accounts with custom fields and account-contact links with job titles, automations (active
-and inactive) with enrolments, campaigns with messages and links, sends/opens/clicks, and the
-activity rows all of these leave. Everything goes in with executemany in one transaction,
-so 100,000 people take seconds.
+and inactive) with enrolments, campaigns with messages and links, sends/opens/clicks, the
+activity rows all of these leave, and a few deals and segments (read-only in the API).
+Everything goes in with executemany in one transaction, so 100,000 people take seconds.
 """
 
 from __future__ import annotations
@@ -37,6 +37,21 @@ CAMPAIGNS = [
     ("Product launch", "Meet the new platform", 5, 30),
     ("Webinar invitation", "Join our live webinar", 5, 10),
     ("Customer survey (draft)", "Tell us how we are doing", 0, None),
+]
+DEALS = [
+    # title, value in dollars, stage, status (0 open, 1 won, 2 lost), win probability
+    ("Annual licence renewal", 12_000, 3, 0, 60),
+    ("Platform upgrade", 45_000, 2, 0, 35),
+    ("Onboarding services", 8_000, 4, 1, 100),
+    ("Support contract", 15_000, 1, 0, 20),
+    ("Pilot project", 5_000, 2, 2, 0),
+    ("Enterprise expansion", 90_000, 1, 0, None),
+]
+SEGMENTS = [
+    # name, logic, hidden, index of the automation it belongs to (None: a list segment)
+    ("Engaged in the last 30 days", "and", 0, None),
+    ("VIP customers", "or", 0, None),
+    ("Segment of Welcome series", "and", 1, 0),
 ]
 
 
@@ -109,10 +124,10 @@ def seed_account(db: Database, tenant: int, count: int, *, now: int) -> None:
         )
         signup_form, webinar_form = ids.take("forms"), ids.take("forms")
         conn.executemany(
-            "INSERT INTO forms (id, tenant, name, cdate) VALUES (?, ?, ?, ?)",
+            "INSERT INTO forms (id, tenant, name, cdate, udate, list) VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (signup_form, tenant, "Website signup", now - 700 * DAY),
-                (webinar_form, tenant, "Webinar registration", now - 90 * DAY),
+                (signup_form, tenant, "Website signup", now - 700 * DAY, now - 650 * DAY, master),
+                (webinar_form, tenant, "Webinar registration", now - 90 * DAY, None, newsletter),
             ],
         )
 
@@ -574,4 +589,61 @@ def seed_account(db: Database, tenant: int, count: int, *, now: int) -> None:
         conn.executemany(
             "UPDATE automations SET entered = ? WHERE id = ?",
             [(n, aid) for aid, n in automation_counts.items()],
+        )
+
+        # Deals on a few contacts spread over the account, and segments: fixed values, no
+        # random draws, so that the rows above come out the same with or without them.
+        step = max(1, len(contact_rows) // len(DEALS))
+        owners = [
+            (row[0], company_ids[p.company.index])
+            for row, p in zip(contact_rows, persons, strict=True)
+        ]
+        deal_rows = []
+        for i, (title, dollars, stage, status, chance) in enumerate(DEALS):
+            if i * step >= len(owners):
+                break
+            contact, account = owners[i * step]
+            cdate = now - (120 - 15 * i) * DAY
+            mdate = cdate + (3 + 4 * i) * DAY
+            deal_rows.append(
+                (
+                    ids.take("deals"),
+                    tenant,
+                    title,
+                    f"{title} for the account of contact {contact}.",
+                    contact,
+                    account,
+                    1 + stage // 3,
+                    stage,
+                    dollars * 100,
+                    chance or 0,
+                    status,
+                    chance,
+                    cdate,
+                    mdate,
+                    mdate if status else None,
+                )
+            )
+        conn.executemany(
+            "INSERT INTO deals (id, tenant, title, description, contact, account, pipeline, "
+            "stage, value, percent, status, win_probability, cdate, mdate, edate) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            deal_rows,
+        )
+        conn.executemany(
+            "INSERT INTO segments (id, tenant, name, logic, hidden, seriesid, created, updated) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    ids.take("segments"),
+                    tenant,
+                    name,
+                    logic,
+                    hidden,
+                    automation_ids[series][0] if series is not None else 0,
+                    now - (300 - 40 * i) * DAY,
+                    now - (30 - 10 * i) * DAY,
+                )
+                for i, (name, logic, hidden, series) in enumerate(SEGMENTS)
+            ],
         )

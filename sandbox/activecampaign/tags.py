@@ -10,8 +10,10 @@ from werkzeug.wrappers import Request, Response
 from sandbox.core import json_response
 
 from .context import Resource
+from .deliveries import contact_payload
 from .formats import (
     as_id,
+    escape_like,
     invalid,
     not_found,
     page,
@@ -20,7 +22,6 @@ from .formats import (
     text,
     wrapped,
 )
-from .webhooks import contact_payload
 
 RULES = [
     Rule("/api/3/tags", methods=["GET"], endpoint="tags_list"),
@@ -45,10 +46,6 @@ SEARCH_OPS = {
     "contains": ("t.tag_key LIKE ? ESCAPE '\\'", lambda v: f"%{escape_like(v)}%"),
     "starts_with": ("t.tag_key LIKE ? ESCAPE '\\'", lambda v: f"{escape_like(v)}%"),
 }
-
-
-def escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def tag_ensure(conn: sqlite3.Connection, tenant: int, name: str, now: int) -> int:
@@ -94,6 +91,7 @@ class TagsApi(Resource):
             "tag": row["tag"],
             "description": row["description"],
             "cdate": self.time.iso(row["cdate"]),
+            **self.audit_stamps(row["cdate"], row["udate"]),
         }
         if count is not None:
             result["subscriber_count"] = str(count)
@@ -224,6 +222,7 @@ class TagsApi(Resource):
         if isinstance(values, Response):
             return values
         if values:
+            values["udate"] = self.now()
             assignments = ", ".join(f"{column} = ?" for column in values)
             self.db.execute(
                 f"UPDATE tags SET {assignments} WHERE id = ?",  # noqa: S608 - known columns

@@ -13,7 +13,7 @@ Merge: https://learn.microsoft.com/power-apps/developer/data-platform/webapi/mer
   MergeEntityNotActiveError, MergeDifferentlyParentedWarning, MergeLossOfParentingWarning).
   Re-parenting the subordinate's child rows to the target follows the admin "merge data"
   description [L].
-Win/LoseOpportunity: dataverse-api.md §5.7 (S40); body shape [M].
+Win/LoseOpportunity: §5.7 (S40); the body shape follows the docs only in part.
 CreateMultiple/UpdateMultiple: §5.7 (S33), all-or-nothing.
 """
 

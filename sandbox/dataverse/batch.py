@@ -1,4 +1,4 @@
-"""$batch: multipart/mixed requests with change sets (S17, dataverse-api.md §6).
+"""$batch: multipart/mixed requests with change sets (S17, §6 of README.md).
 
 - CRLF line endings; LF-only bodies fail with 400 0x80048d19 "Stream was not readable" unless
   they end with two extra line feeds (the workaround S30 documents).

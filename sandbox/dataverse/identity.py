@@ -1,7 +1,7 @@
 """A stand-in for Microsoft Entra ID's v2.0 endpoints, enough for MSAL's client-credentials
 flow: OpenID discovery, the token endpoint, the signing keys, and instance discovery.
 
-Shapes: dataverse-api.md §1.2/§1.2a (S25, MSAL source), Entra error JSON per I9
+Shapes: §1.2/§1.2a of README.md (S25, MSAL source), Entra error JSON per I9
 (error, error_description "AADSTS…", error_codes, timestamp, trace_id, correlation_id,
 error_uri) and the AADSTS reference
 (https://learn.microsoft.com/entra/identity-platform/reference-error-codes).

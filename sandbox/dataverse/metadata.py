@@ -2,7 +2,7 @@
 ManyToOne/OneToMany relationships, GlobalOptionSetDefinitions, creating custom columns, and
 the CSDL $metadata document.
 
-Facts: dataverse-api.md §8 (S19 query-metadata-web-api, S20, S21 AttributeTypeCode, S22),
+Facts: §8 of README.md (S19 query-metadata-web-api, S20, S21 AttributeTypeCode, S22),
 https://learn.microsoft.com/power-apps/developer/data-platform/webapi/create-update-column-definitions-using-web-api
 """
 

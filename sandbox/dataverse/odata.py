@@ -1,7 +1,7 @@
 """OData URL conventions as Dataverse implements them: query options, the Prefer header and
 the $filter language (parser, SQL compiler, and a small evaluator for metadata queries).
 
-Facts: dataverse-api.md §3 (S3-S7), OData 4.0 URL conventions
+Facts: §3 of README.md (S3-S7), OData 4.0 URL conventions
 (https://docs.oasis-open.org/odata/odata/v4.0/errata03/os/complete/part2-url-conventions/odata-v4.0-errata03-os-part2-url-conventions-complete.html)
 and Dataverse query functions
 (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/queryfunctions).

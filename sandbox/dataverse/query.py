@@ -1,7 +1,7 @@
 """Reading rows: query options → SQL, keyset paging with Dataverse-style skiptokens, $expand,
 formatted-value/lookup annotations, $count, and change tracking (delta links).
 
-Facts: dataverse-api.md §3 and §4 (S2 page-results, S5 select-columns, S6 count-rows,
+Facts: §3 and §4 of README.md (S2 page-results, S5 select-columns, S6 count-rows,
 S7 join-tables, S9 change tracking).
 """
 

@@ -1,6 +1,6 @@
 """Writing rows: create, update, upsert and delete with the Web API's rules.
 
-Facts: dataverse-api.md §5 (S10 create, S11 update/delete, S12 conditional operations,
+Facts: §5 of README.md (S10 create, S11 update/delete, S12 conditional operations,
 S13 upsert, S16 binding, S28 duplicate detection, S30 payload errors) and §7 (columns).
 """
 

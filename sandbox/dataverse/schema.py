@@ -1,7 +1,7 @@
 """Table and column definitions: the metadata the Web API, the storage and the metadata
 endpoints all read.
 
-Column lists follow dataverse-api.md §7 (standard columns of lead, contact, account,
+Column lists follow §7 of README.md (standard columns of lead, contact, account,
 opportunity, systemuser) plus the system columns every user-owned table carries. Types,
 RequiredLevel and IsValidFor* follow entity-attribute-metadata.md (S20) and the
 AttributeTypeCode reference (S21):

@@ -1,7 +1,7 @@
 """Webhook registrations (the sandbox's stand-in for serviceendpoint + sdkmessageprocessingstep)
 and their delivery.
 
-Facts: dataverse-api.md §12 (S26 use-webhooks, S27 register-web-hook): a POST whose body is a
+Facts: §12 of README.md (S26 use-webhooks, S27 register-web-hook): a POST whose body is a
 serialized RemoteExecutionContext, headers x-ms-dynamics-organization,
 x-ms-dynamics-entity-name, x-ms-dynamics-request-name, x-ms-correlation-request-id; auth by
 HttpHeader / WebhookKey (?code=) / HttpQueryString; 60 s timeout; any non-2xx is a failure and

@@ -21,11 +21,47 @@ const syncadminConfig = (() => {
       cell.hidden = !both;
       cell.querySelectorAll("select").forEach((select) => { select.disabled = !both; });
     });
+    // Settings that matter only for some directions (the conflict rule, the deletion policy)
+    // are hidden otherwise, but keep their value and are still posted.
+    form.querySelectorAll("[data-shown-for]").forEach((element) => {
+      element.hidden = !element.dataset.shownFor.split(" ").includes(direction());
+    });
   }
+
+  // Unsaved changes: leaving the page (another tab, a link, a reload) asks first. A page shown
+  // again with problems holds what was not saved yet.
+  let unsaved = form.dataset.unsaved === "1";
+  const changed = () => { unsaved = true; };
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    if (form.contains(event.detail.target)) changed();
+  });
+  form.addEventListener("submit", (event) => {
+    if (!event.defaultPrevented) unsaved = false;
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (!unsaved) return;
+    event.preventDefault();
+    event.returnValue = "";  // browsers show their own words, never a page's
+  });
 
   form.addEventListener("click", (event) => {
     const remove = event.target.closest("[data-remove-row]");
-    if (remove) remove.closest("tr").remove();
+    if (remove) {
+      remove.closest("tr").remove();
+      changed();
+    }
+  });
+
+  // Option pairs: the summary counts the values paired and those left unpaired (not synced).
+  form.addEventListener("change", (event) => {
+    if (!event.target.matches("[data-option-pair]")) return;
+    const pairs = event.target.closest("[data-option-pairs]");
+    const selects = [...pairs.querySelectorAll("[data-option-pair]")];
+    const unpaired = selects.filter((select) => select.value === "").length;
+    pairs.querySelector("[data-pair-summary]").textContent =
+      `${selects.length - unpaired} paired` + (unpaired ? `, ${unpaired} not synced` : "");
   });
 
   form.querySelectorAll("input[name=selection]").forEach((radio) => radio.addEventListener("change", () => {
@@ -71,6 +107,19 @@ const syncadminConfig = (() => {
       picked.forEach((input) => { input.checked = false; input.closest("[data-label]").remove(); });
       bootstrap.Modal.getInstance(modal).hide();
     });
+  });
+
+  // Values computed as htmx sends a request (the Content-Security-Policy allows no eval, so no
+  // hx-vals="js:…"): data-value-from-self="param" sends the element's value as param,
+  // data-value-from-config="param:function …" the result of nextIndex() or direction().
+  const computed = {nextIndex, direction};
+  document.body.addEventListener("htmx:configRequest", (event) => {
+    const element = event.detail.elt;
+    if (element.dataset.valueFromSelf) event.detail.parameters[element.dataset.valueFromSelf] = element.value;
+    for (const pair of (element.dataset.valueFromConfig || "").split(" ").filter(Boolean)) {
+      const [param, name] = pair.split(":");
+      event.detail.parameters[param] = computed[name]();
+    }
   });
 
   return {nextIndex, direction};

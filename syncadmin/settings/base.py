@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+from datetime import timedelta
 from pathlib import Path
 
+import django
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -33,13 +37,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "bootstrap",
+    "axes",
     "syncadmin",
     "users",
     "integrations",
     "connectors",
     "mapping",
     "sync",
-    "sandbox",
 ]
 
 MIDDLEWARE = [
@@ -50,10 +54,31 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "users.middleware.PasswordChangeRequiredMiddleware",
+    "integrations.middleware.SecretsUnavailableMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as its documentation asks: it answers a locked-out login before the view runs.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling (django-axes, https://django-axes.readthedocs.io/en/latest/4_configuration.html):
+# after AXES_FAILURE_LIMIT failed logins for one username from one client address, that pair is
+# refused for AXES_COOLOFF_TIME. Locking on the pair (not the username alone) means nobody can
+# lock an administrator out from everywhere by typing wrong passwords for their name.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("SYNCADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SYNCADMIN_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "users.throttle.lockout_response"
+# The client address comes from REMOTE_ADDR, or from X-Forwarded-For as written by the
+# SYNCADMIN_TRUSTED_PROXY_COUNT reverse proxies in front of the app (users/throttle.py).
+AXES_CLIENT_IP_CALLABLE = "users.throttle.client_ip"
+SYNCADMIN_TRUSTED_PROXY_COUNT = env.int("SYNCADMIN_TRUSTED_PROXY_COUNT", default=0)
 
 ROOT_URLCONF = "syncadmin.urls"
 WSGI_APPLICATION = "syncadmin.wsgi.application"
@@ -119,6 +144,40 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# --- Browser security headers ------------------------------------------------------------------
+# Content-Security-Policy on every response: scripts, styles, fonts and images come from this
+# site only, nothing inline (every script is a file under static/), no plugins, no framing.
+# Bootstrap's CSS draws its form icons as data: SVG images, hence img-src data:.
+CSP_DIRECTIVES: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+if django.VERSION >= (6, 0):
+    # Django's own CSP support (https://docs.djangoproject.com/en/6.0/ref/csp/).
+    MIDDLEWARE.insert(1, "django.middleware.csp.ContentSecurityPolicyMiddleware")
+    SECURE_CSP = CSP_DIRECTIVES
+else:  # Django 5.2 (Python 3.11): django-csp 4 (https://django-csp.readthedocs.io/).
+    if importlib.util.find_spec("csp") is None:
+        raise ImproperlyConfigured("Django 5.2 needs django-csp: pip install 'django-csp>=4,<5'")
+    INSTALLED_APPS.append("csp")
+    MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": CSP_DIRECTIVES}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
 # --- Redis / Celery -------------------------------------------------------------------------
 # With REDIS_URL set, Redis is the broker, the result store and the shared rate-limit store.
 # Without it the embedded default needs no server: a file-system broker and result store
@@ -156,7 +215,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, which also writes beat's heartbeat.
+CELERY_BEAT_SCHEDULER = "syncadmin.beat:HeartbeatScheduler"
 
 # The sync engine (sync.services): how long a worker's claim on a run or a work unit lasts
 # without a sign of life before another worker takes over, and how far back an
@@ -164,8 +224,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 SYNC_LEASE_SECONDS = env.float("SYNC_LEASE_SECONDS", default=120.0)
 SYNC_AC_OVERLAP_MINUTES = env.float("SYNC_AC_OVERLAP_MINUTES", default=10.0)
 
-# How long /healthz waits for a worker to answer its health task.
-HEALTHZ_WORKER_TIMEOUT = env.float("HEALTHZ_WORKER_TIMEOUT", default=5.0)
+# The worker and beat write a heartbeat this often (seconds); /healthz and the dashboard call a
+# process stopped when its last heartbeat is older than SYNCADMIN_HEARTBEAT_STALE_AFTER.
+SYNCADMIN_HEARTBEAT_INTERVAL = env.float("SYNCADMIN_HEARTBEAT_INTERVAL", default=15.0)
+SYNCADMIN_HEARTBEAT_STALE_AFTER = env.float("SYNCADMIN_HEARTBEAT_STALE_AFTER", default=60.0)
 
 # Cache: Redis when configured (shared by every process), else the database.
 if REDIS_URL:

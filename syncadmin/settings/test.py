@@ -6,9 +6,11 @@ import base64
 import os
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR, env
+from .base import DATABASES, INSTALLED_APPS, VAR_DIR, env
 
 DEBUG = False
+# The tests serve the vendor sandboxes (the `sandbox` extra, part of `.[dev]`).
+INSTALLED_APPS = [*INSTALLED_APPS, "sandbox"]
 SECRET_KEY = "test-only-secret-key-not-used-anywhere-else"  # noqa: S105
 FIELD_ENCRYPTION_KEY = [base64.urlsafe_b64encode(b"t" * 32).decode()]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -24,7 +26,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # A queue of this test run's own, shared with the worker processes the tests start, so that
 # another run (or a demo) on the same Redis never takes these tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default=f"test-{os.getpid()}")
-HEALTHZ_WORKER_TIMEOUT = 10.0
+# Worker processes started by the tests write their heartbeat every second.
+SYNCADMIN_HEARTBEAT_INTERVAL = env.float("SYNCADMIN_HEARTBEAT_INTERVAL", default=1.0)
 # WhiteNoise serves from STATIC_ROOT and warns when it does not exist; tests need no collectstatic.
 STATIC_ROOT = VAR_DIR / "test-static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -1,52 +1,16 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from connectors.services import ConnectionCheck, SideResult
 from connectors.types import Vendor
-from integrations import services
 from integrations.models import AuditEntry, Integration
+from tests.integrations.conftest import FORM, ok
 
 pytestmark = pytest.mark.django_db
-
-GUID = "11111111-2222-3333-4444-555555555555"
-FORM = {
-    "ac_api_url": "https://acme.api-us1.com",
-    "ac_api_key": "the-ac-key-123456",
-    "dynamics_org_url": "https://acme.crm.dynamics.com",
-    "dynamics_tenant_id": GUID,
-    "dynamics_client_id": GUID,
-    "dynamics_client_secret": "the-client-secret-xyz",
-    "dynamics_authority_host": "https://login.microsoftonline.com",
-    "ac_budget_share": "80",
-    "dynamics_budget_share": "80",
-}
-
-
-def ok(vendor, identity):
-    return SideResult(
-        vendor=vendor, ok=True, identity=identity, message=f"Connected to {vendor} as {identity}."
-    )
-
-
-@pytest.fixture
-def fake_check(monkeypatch):
-    """Stand in for the connectors' check; records the configs it was given."""
-    calls = []
-    result = {
-        "check": ConnectionCheck(
-            ok(Vendor.ACTIVECAMPAIGN, "ann@acme (account acme)"),
-            ok(Vendor.DYNAMICS, "org acme, app user 42"),
-        )
-    }
-
-    def check(*, activecampaign, dynamics):
-        calls.append((activecampaign, dynamics))
-        return result["check"]
-
-    monkeypatch.setattr(services, "connection_check", check)
-    return calls, result
 
 
 def test_it_connects_saves_and_shows_the_confirmation(client, admin_user, fake_check):
@@ -198,3 +162,65 @@ def test_it_refuses_a_duplicate_integration_name(client, admin_user):
 
     assert "exists already" in str(response.context["form"].errors)
     assert Integration.objects.count() == 1
+
+
+def _failed(vendor, message, setting=""):
+    return SideResult(vendor, False, message, reason="unreachable", setting=setting)
+
+
+def test_it_says_the_saved_connection_still_stands_after_a_failed_connect(
+    client, admin_user, fake_check
+):
+    _, result = fake_check
+    client.force_login(admin_user)
+    client.post(reverse("integrations:settings"), FORM)
+    result["check"] = ConnectionCheck(
+        ok(Vendor.ACTIVECAMPAIGN, "ann@acme"),
+        _failed(Vendor.DYNAMICS, "Dynamics 365 could not be reached.", "org_url"),
+    )
+
+    response = client.post(
+        reverse("integrations:settings"), {**FORM, "dynamics_budget_share": "50"}
+    )
+
+    html = response.content.decode()
+    assert 'id="connection-state">Connected<' in html
+    assert "The saved connection still stands" in html
+    assert "Not connected: nothing was saved." not in html
+    assert response.context["form"].errors["dynamics_org_url"] == [
+        "Dynamics 365 could not be reached."
+    ]
+    assert Integration.objects.get().dynamics_budget_share == 80
+
+
+def test_it_opens_advanced_at_an_authority_host_error(client, admin_user, fake_check):
+    _, result = fake_check
+    message = "Dynamics 365 could not be reached. (identity provider: could not connect to x)"
+    result["check"] = ConnectionCheck(
+        ok(Vendor.ACTIVECAMPAIGN, "ann@acme"),
+        _failed(Vendor.DYNAMICS, message, "authority_host"),
+    )
+    client.force_login(admin_user)
+
+    response = client.post(reverse("integrations:settings"), FORM)
+
+    html = response.content.decode()
+    assert '<details class="mt-4" open>' in html
+    assert response.context["form"].errors["dynamics_authority_host"] == [message]
+    authority_input = re.search(r'<input[^>]*name="dynamics_authority_host"[^>]*>', html)
+    assert "autofocus" in authority_input.group(0)
+    assert "is-invalid" in authority_input.group(0)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://" + "a" * 64 + ".api-us1.com", "https://[::1", "https://acme.com:port"]
+)
+def test_a_malformed_host_is_a_field_error_not_a_server_error(client, admin_user, fake_check, url):
+    calls, _ = fake_check
+    client.force_login(admin_user)
+
+    response = client.post(reverse("integrations:settings"), {**FORM, "ac_api_url": url})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["ac_api_url"]
+    assert calls == []

@@ -21,7 +21,7 @@ def dv(field_type: FieldType, key: str = "new_field", label: str = "D365 field",
     return FieldInfo(vendor=Vendor.DYNAMICS, key=key, label=label, type=field_type, **kwargs)
 
 
-# Dataverse lead.leadsourcecode (dataverse-api.md §7.1).
+# Dataverse lead.leadsourcecode (§7.1 of sandbox/dataverse/README.md).
 LEAD_SOURCE = dv(
     FieldType.CHOICE,
     "leadsourcecode",

@@ -7,56 +7,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from integrations.models import Integration
 from mapping import services
 from mapping.models import EntitySync, FieldMapping
 from mapping.selectors import entity_syncs
 from mapping.services import MappingInput
 from tests.fixtures.metadata import metadata_seed
+from tests.mapping.page_forms import form_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def integration():
-    integration = Integration.objects.get(name="Default")
-    integration.status = Integration.Status.CONNECTED
-    integration.save()
-    metadata_seed(integration)
-    return integration
-
-
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
-def form_of(response) -> dict:
-    """The POST a browser would send for the page as rendered (hidden + visible fields)."""
-    import re
-
-    html = response.content.decode()
-    form = html[
-        html.index('id="entity-form"') : html.index("</form>", html.index('id="entity-form"'))
-    ]
-    data: dict[str, list[str]] = {}
-    for tag in re.findall(r"<input[^>]*>", form):
-        name = re.search(r'name="([^"]+)"', tag)
-        if not name or " disabled" in tag:
-            continue
-        kind = re.search(r'type="([^"]+)"', tag)
-        value = re.search(r'value="([^"]*)"', tag)
-        if kind and kind.group(1) in ("checkbox", "radio") and " checked" not in tag:
-            continue
-        data.setdefault(name.group(1), []).append(value.group(1) if value else "on")
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
-        selected = re.findall(r'<option value="([^"]*)"[^>]*selected', body)
-        first = re.findall(r'<option value="([^"]*)"', body)
-        if selected or first:
-            data.setdefault(name, []).append(selected[0] if selected else first[0])
-    data.pop("csrfmiddlewaretoken", None)
-    return data
 
 
 def test_it_renders_the_entity_tabs(admin_client, integration):
@@ -141,13 +99,28 @@ def test_the_criterion_row_offers_operators_by_field_type(admin_client, integrat
     assert 'type="date"' in date
 
 
-def test_it_renders_500_fields_per_side_in_a_fixed_number_of_queries(
-    admin_client, integration, monkeypatch
+def shell_queries(client) -> int:
+    """What any page costs around its own content (session, user, integration, switcher…):
+    the compatibility table is a page of the same shape that reads nothing itself."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("mapping:compatibility")).status_code == 200
+    return len(queries)
+
+
+# The entity page's own: the metadata cache; the entity rows ensured (savepoint, check, release)
+# and read with their criteria and mappings (three). The same for 5 fields or 500.
+ENTITY_PAGE_QUERIES = 7
+
+
+@pytest.mark.parametrize("extra", [5, 500])
+def test_it_renders_any_number_of_fields_in_a_fixed_number_of_queries(
+    admin_client, integration, monkeypatch, django_assert_max_num_queries, extra
 ):
-    metadata_seed(integration, extra=500)
+    metadata_seed(integration, extra=extra)
     admin_client.get(reverse("mapping:entity", args=["lead"]))  # create the defaults once
     data = services.entity_input_from_saved(entity_syncs(integration=integration)["lead"])
-    data.mappings += [MappingInput(str(100 + i), f"new_text{i}") for i in range(50)]
+    mapped = min(extra, 50)
+    data.mappings += [MappingInput(str(100 + i), f"new_text{i}") for i in range(mapped)]
     assert services.entity_config_save(integration=integration, data=data, actor=None) == []
     # No vendor call may happen while rendering: the metadata comes from the cache.
     import connectors.activecampaign.client as ac_client
@@ -155,23 +128,15 @@ def test_it_renders_500_fields_per_side_in_a_fixed_number_of_queries(
 
     monkeypatch.setattr(ac_client.ActiveCampaignClient, "__init__", None)
     monkeypatch.setattr(dv_client.DynamicsClient, "__init__", None)
+    shell = shell_queries(admin_client)
 
-    with CaptureQueriesContext(connection) as queries:
+    with django_assert_max_num_queries(shell + ENTITY_PAGE_QUERIES):
         response = admin_client.get(reverse("mapping:entity", args=["lead"]))
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.count('data-label="custom text') == 450  # the 50 mapped ones left the picker
-    assert html.count('class="mapping-row"') == 50
-    # session, user, integration, metadata, entity syncs (+2 prefetches), navigation…
-    # session, user, integration, metadata cache, entity rows (savepoint, check, select and two
-    # prefetches), the integration switcher: the same with 5 fields or 500.
-    assert len(queries) == 11, "\n".join(q["sql"][:120] for q in queries)
-    pinned = len(queries)
-    metadata_seed(integration, extra=5)
-    with CaptureQueriesContext(connection) as fewer:
-        admin_client.get(reverse("mapping:entity", args=["lead"]))
-    assert len(fewer) == pinned  # the count does not grow with the number of fields
+    assert html.count('data-label="custom text') == extra - mapped  # mapped ones left the picker
+    assert html.count('class="mapping-row"') == mapped
 
 
 def test_it_flags_a_mapping_whose_field_vanished(admin_client, integration):
@@ -191,3 +156,39 @@ def test_it_flags_a_mapping_whose_field_vanished(admin_client, integration):
 
     assert "The ActiveCampaign field &#x27;4&#x27; no longer exists." in html
     assert FieldMapping.objects.filter(entity_sync__entity="lead", ac_key="4").exists()
+
+
+def test_it_sets_the_conflict_rule_deletion_policy_and_blank_clearing(admin_client, integration):
+    page = admin_client.get(reverse("mapping:entity", args=["lead"]))
+    html = page.content.decode()
+    assert 'name="conflict_rule" id="conflict-rule-newest" value="newest" checked' in html
+    assert 'name="deletion_policy" id="deletion-policy-tag" value="tag" checked' in html
+    assert "Most recent change wins" in html and "Delete in ActiveCampaign" in html
+    data = form_of(page)
+    data["conflict_rule"], data["deletion_policy"] = ["activecampaign"], ["nothing"]
+    index = next(
+        k.split("-")[1] for k, v in data.items() if k.endswith("-ac_key") and v == ["lastName"]
+    )
+    data[f"mappings-{index}-clear_when_blank"] = ["on"]
+
+    response = admin_client.post(reverse("mapping:entity", args=["lead"]), data)
+
+    assert response.status_code == 302
+    row = EntitySync.objects.get(integration=integration, entity="lead")
+    assert (row.conflict_rule, row.deletion_policy) == ("activecampaign", "nothing")
+    assert FieldMapping.objects.get(entity_sync=row, ac_key="lastName").clear_when_blank
+    again = admin_client.get(reverse("mapping:entity", args=["lead"])).content.decode()
+    assert 'value="activecampaign" checked' in again
+    assert 'aria-label="A blank Last name clears the other side"' in again
+    assert 'aria-label="A blank Email clears the other side"' not in again  # the match key
+
+
+def test_it_refuses_an_unknown_conflict_rule_from_the_page(admin_client, integration):
+    data = form_of(admin_client.get(reverse("mapping:entity", args=["lead"])))
+    data["conflict_rule"] = ["coin toss"]
+
+    response = admin_client.post(reverse("mapping:entity", args=["lead"]), data)
+
+    assert response.status_code == 400
+    assert "Unknown conflict rule" in response.content.decode()
+    assert EntitySync.objects.get(integration=integration, entity="lead").conflict_rule == "newest"

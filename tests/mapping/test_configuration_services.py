@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.activecampaign.records import CustomObjectSchema
 from connectors.errors import ConfigReason, ConfigurationError
-from integrations.models import AuditEntry, Integration
+from integrations.models import AuditEntry
 from mapping import services
 from mapping.models import EntitySync, FieldMapping, OpportunitySync
 from mapping.selectors import entity_syncs, metadata_cached
@@ -19,17 +18,8 @@ from mapping.services import (
     entity_input_from_saved,
     opportunity_config_save,
 )
-from tests.fixtures.metadata import metadata_seed
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def integration():
-    integration = Integration.objects.get(name="Default")
-    metadata_seed(integration)
-    services.entity_syncs_ensure(integration=integration)
-    return integration
 
 
 def saved(integration, entity="lead"):
@@ -124,7 +114,7 @@ def test_it_saves_criteria_rows_anded_and_validates_each(integration):
             "lead.criteria.0.value",
             "date",
         ),
-        (CriterionInput("firstname", "greater_than", "A"), "lead.criteria.0.value", ""),
+        (CriterionInput("firstname", "greater_than", "A"), "lead.criteria.0.operator", ""),
         (CriterionInput("nosuchfield", "equals", "x"), "lead.criteria.0.field", "no lead field"),
     ],
 )
@@ -220,16 +210,30 @@ def test_it_maps_a_custom_pair_with_a_value_map(integration):
     assert stored.value_map["pull"]["Web"] == "8"
 
 
-def test_it_refuses_an_incomplete_value_map(integration):
+def test_it_refuses_option_pairs_naming_options_that_do_not_exist(integration):
     data = saved(integration)
     data.mappings.append(
-        MappingInput("1", "leadsourcecode", value_map={"push": {"8": "Web"}, "pull": {"Web": "99"}})
+        MappingInput("1", "leadsourcecode", value_map={"push": {"8": "Fax"}, "pull": {"Web": "99"}})
     )
 
     problems = save(integration, data)
 
-    assert "lead.mappings.6.value_map.pull" in paths(problems)
-    assert "lead.mappings.6.value_map.push" in paths(problems)
+    assert {(p.path, p.message) for p in problems} == {
+        ("lead.mappings.6.value_map.push", "“Fax” is not an option of Lead source."),
+        ("lead.mappings.6.value_map.pull", "“99” is not an option of Lead Source."),
+    }
+
+
+def test_an_option_may_stay_unpaired(integration):
+    data = saved(integration)
+    data.mappings.append(
+        MappingInput("1", "leadsourcecode", value_map={"push": {"8": "Web"}, "pull": {}})
+    )
+
+    assert save(integration, data) == []
+
+    stored = FieldMapping.objects.get(entity_sync__entity="lead", ac_key="1")
+    assert stored.value_map == {"push": {"8": "Web"}, "pull": {}}  # the rest is not synced
 
 
 def test_it_refuses_incompatible_types(integration):
@@ -292,34 +296,13 @@ def test_it_refuses_a_missing_standard_mapping(integration):
 
 
 # -- opportunities -------------------------------------------------------------------------------
-class FakeSchemaWriter:
-    def __init__(self, fail: bool = False):
-        self.specs = []
-        self.fail = fail
-
-    def __call__(self, spec):
-        if self.fail:
-            raise ConfigurationError(
-                "API key refused", vendor="activecampaign", reason=ConfigReason.UNAUTHORIZED
-            )
-        self.specs.append(spec)
-        return CustomObjectSchema(
-            id="schema-1",
-            slug=spec.slug,
-            label=spec.label,
-            plural_label=spec.plural_label,
-            fields=spec.fields,
-        )
+def save_opportunity(integration, data):
+    return opportunity_config_save(integration=integration, data=data, actor=None)
 
 
-def save_opportunity(integration, data, writer):
-    return opportunity_config_save(
-        integration=integration, data=data, actor=None, schema_writer=writer
-    )
-
-
-def test_it_creates_the_opportunity_schema_with_the_contact_relationship(integration):
-    writer = FakeSchemaWriter()
+def test_it_creates_the_opportunity_schema_with_the_contact_relationship(
+    integration, activecampaign_schemas
+):
     data = OpportunityInput(
         enabled=True,
         custom_fields_enabled=True,
@@ -329,9 +312,9 @@ def test_it_creates_the_opportunity_schema_with_the_contact_relationship(integra
         ],
     )
 
-    assert save_opportunity(integration, data, writer) == []
+    assert save_opportunity(integration, data) == []
 
-    spec = writer.specs[0]
+    spec = activecampaign_schemas.specs[0]
     assert spec.contact_relationship
     assert [f.id for f in spec.fields][-2:] == ["d365-budgetamount", "d365-new-region"]
     assert "d365-estimatedvalue" in [f.id for f in spec.fields]  # always synced
@@ -340,55 +323,113 @@ def test_it_creates_the_opportunity_schema_with_the_contact_relationship(integra
     assert all(f.in_schema for f in opportunity.fields.all())
 
 
-def test_it_refuses_to_turn_custom_field_mapping_off_once_saved(integration):
-    writer = FakeSchemaWriter()
-    save_opportunity(
-        integration, OpportunityInput(enabled=True, custom_fields_enabled=True), writer
-    )
+def test_it_refuses_to_turn_custom_field_mapping_off_once_saved(
+    integration, activecampaign_schemas
+):
+    save_opportunity(integration, OpportunityInput(enabled=True, custom_fields_enabled=True))
 
-    problems = save_opportunity(integration, OpportunityInput(enabled=True), writer)
+    problems = save_opportunity(integration, OpportunityInput(enabled=True))
 
     assert "opportunity.custom_fields_enabled" in paths(problems)
     assert OpportunitySync.objects.get(integration=integration).custom_fields_enabled
 
 
-def test_it_never_removes_a_field_from_the_schema_only_switches_it_off(integration):
-    writer = FakeSchemaWriter()
+def test_it_never_removes_a_field_from_the_schema_only_switches_it_off(
+    integration, activecampaign_schemas
+):
     field = OpportunityFieldInput("new_region", "text")
-    save_opportunity(integration, OpportunityInput(True, True, [field]), writer)
+    save_opportunity(integration, OpportunityInput(True, True, [field]))
 
-    removed = save_opportunity(integration, OpportunityInput(True, True, []), writer)
+    removed = save_opportunity(integration, OpportunityInput(True, True, []))
     assert any("cannot be removed" in p.message for p in removed)
 
     field.enabled = False
-    assert save_opportunity(integration, OpportunityInput(True, True, [field]), writer) == []
+    assert save_opportunity(integration, OpportunityInput(True, True, [field])) == []
     stored = OpportunitySync.objects.get(integration=integration).fields.get()
     assert (stored.in_schema, stored.enabled) == (True, False)
-    assert "d365-new-region" in [f.id for f in writer.specs[-1].fields]  # still in the schema
+    # Still in the schema asked for: it is never removed from ActiveCampaign.
+    assert "d365-new-region" in [f.id for f in activecampaign_schemas.specs[-1].fields]
 
 
-def test_it_refuses_more_than_twenty_fields_and_wrong_types(integration):
-    writer = FakeSchemaWriter()
+def test_it_refuses_more_than_twenty_fields_and_wrong_types(integration, activecampaign_schemas):
     too_many = [OpportunityFieldInput(f"new_f{i}", "text") for i in range(21)]
 
-    problems = save_opportunity(integration, OpportunityInput(True, True, too_many), writer)
+    problems = save_opportunity(integration, OpportunityInput(True, True, too_many))
     assert any("At most 20" in p.message for p in problems)
 
     wrong = [OpportunityFieldInput("estimatedclosedate", "currency")]
-    problems = save_opportunity(integration, OpportunityInput(True, True, wrong), writer)
+    problems = save_opportunity(integration, OpportunityInput(True, True, wrong))
     assert any("always synced" in p.message for p in problems)
     wrong = [OpportunityFieldInput("budgetamount", "date")]
-    problems = save_opportunity(integration, OpportunityInput(True, True, wrong), writer)
+    problems = save_opportunity(integration, OpportunityInput(True, True, wrong))
     assert "opportunity.fields.0.ac_type" in paths(problems)
-    assert writer.specs == []
+    assert activecampaign_schemas.specs == []
 
 
-def test_it_saves_nothing_when_activecampaign_refuses_the_schema(integration):
+def test_it_saves_nothing_when_activecampaign_refuses_the_schema(
+    integration, activecampaign_schemas
+):
+    activecampaign_schemas.error = ConfigurationError(
+        "API key refused", vendor="activecampaign", reason=ConfigReason.UNAUTHORIZED
+    )
+
     problems = save_opportunity(
-        integration,
-        OpportunityInput(True, True, [OpportunityFieldInput("new_region", "text")]),
-        FakeSchemaWriter(fail=True),
+        integration, OpportunityInput(True, True, [OpportunityFieldInput("new_region", "text")])
     )
 
     assert "ActiveCampaign refused the credentials" in problems[0].message
-    assert not OpportunitySync.objects.filter(integration=integration, enabled=True).exists()
+    assert not OpportunitySync.objects.filter(integration=integration).exists()
+
+
+# -- conflict rule, deletion policy, blank handling (what the sync engine reads) ----------------
+def test_it_starts_with_newest_wins_tagging_and_blanks_that_never_clear(integration):
+    row = EntitySync.objects.get(integration=integration, entity="contact")
+
+    assert (row.conflict_rule, row.deletion_policy) == ("newest", "tag")
+    assert not row.field_mappings.filter(clear_when_blank=True).exists()
+
+
+def test_it_saves_the_conflict_rule_deletion_policy_and_blank_clearing(integration, admin_user):
+    data = saved(integration, "contact")
+    data.conflict_rule, data.deletion_policy = "dynamics", "delete"
+    next(m for m in data.mappings if m.ac_key == "phone").clear_when_blank = True
+
+    assert save(integration, data, admin_user) == []
+
+    row = EntitySync.objects.get(integration=integration, entity="contact")
+    assert (row.conflict_rule, row.deletion_policy) == ("dynamics", "delete")
+    assert list(
+        row.field_mappings.filter(clear_when_blank=True).values_list("ac_key", flat=True)
+    ) == ["phone"]
+    changes = AuditEntry.objects.get(action="data.entity").changes
+    assert changes["conflict_rule"] == {"old": "newest", "new": "dynamics"}
+    assert changes["deletion_policy"] == {"old": "tag", "new": "delete"}
+    assert "telephone1 (blank clears)" in changes["mappings"]["new"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "path"),
+    [
+        ("conflict_rule", "loudest", "lead.conflict_rule"),
+        ("deletion_policy", "shred", "lead.deletion_policy"),
+        ("conflict_rule", "", "lead.conflict_rule"),
+    ],
+)
+def test_it_refuses_an_unknown_conflict_rule_or_deletion_policy(integration, name, value, path):
+    data = saved(integration)
+    setattr(data, name, value)
+
+    assert path in paths(save(integration, data))
+    row = EntitySync.objects.get(integration=integration, entity="lead")
+    assert (row.conflict_rule, row.deletion_policy) == ("newest", "tag")
+
+
+@pytest.mark.parametrize(("entity", "ac_key"), [("lead", "email"), ("account", "name")])
+def test_a_blank_match_key_never_clears(integration, entity, ac_key):
+    data = saved(integration, entity)
+    next(m for m in data.mappings if m.ac_key == ac_key).clear_when_blank = True
+
+    problems = save(integration, data)
+
+    assert any("a blank one never clears it" in p.message for p in problems)
+    assert not FieldMapping.objects.filter(clear_when_blank=True).exists()

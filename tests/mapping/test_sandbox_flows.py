@@ -49,7 +49,7 @@ def test_it_reads_both_sides_fields_once_and_caches_them(
 def test_refresh_reads_the_fields_again(client, admin_user, sandboxes, connected_integration):
     client.force_login(admin_user)
     client.get(reverse("mapping:entity", args=["lead"]))
-    ActiveCampaignClient(connected_integration.activecampaign_config()).custom_field_create(
+    ActiveCampaignClient(connected_integration.activecampaign_config()).custom_fields.create(
         title="Favourite colour", type="dropdown", options=("Red", "Blue")
     )
 
@@ -91,7 +91,7 @@ def test_it_creates_then_extends_the_opportunity_schema_in_activecampaign(
     )
 
     client = ActiveCampaignClient(connected_integration.activecampaign_config())
-    schema = next(s for s in client.custom_object_schemas() if s.slug == "d365-opportunity")
+    schema = next(s for s in client.custom_objects.schemas() if s.slug == "d365-opportunity")
     ids = {field.id for field in schema.active_fields}
     # The switched-off field stays in the schema; the new one was added; nothing was deleted.
     assert {"d365-description", "d365-budgetamount", "d365-name"} <= ids

@@ -58,3 +58,38 @@ def test_it_refuses_to_start_without_a_secret(missing):
 
     assert result.returncode != 0
     assert f"Set the {missing} environment variable" in result.stderr
+
+
+def test_it_sends_cookies_only_over_https_in_production():
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, "
+        "s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, s.DEBUG, 'sandbox' in s.INSTALLED_APPS)"
+    )
+
+    result = manage("shell", "-c", script, env=PRODUCTION_ENV)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == [
+        "True",
+        "True",
+        "True",
+        "__Host-sessionid",
+        "__Host-csrftoken",
+        "False",
+        "False",
+    ]
+
+
+@pytest.mark.parametrize(("asked", "debug"), [(None, "False"), ("true", "True")])
+def test_the_local_settings_run_with_debug_off_unless_asked(tmp_path, asked, debug):
+    env = {"DJANGO_SETTINGS_MODULE": "syncadmin.settings.local", "SYNCADMIN_VAR_DIR": str(tmp_path)}
+    if asked:
+        env["DJANGO_DEBUG"] = asked
+
+    result = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.DEBUG)", env=env
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == debug

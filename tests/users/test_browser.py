@@ -5,15 +5,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from integrations.roles import Role
 from tests.fixtures.browser import browser_login
-from tests.personas import PASSWORD, make_user
+from tests.personas import PASSWORD, default_integration, make_user
 from users import services
-from users.roles import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_it_adds_a_user_through_the_type_ahead_and_gives_a_role(admin_page):
+    default_integration()
     make_user("nora")
     make_user("norbert")
     page = admin_page
@@ -34,9 +35,8 @@ def test_it_adds_a_user_through_the_type_ahead_and_gives_a_role(admin_page):
     expect(row.get_by_label("Role of nora")).to_have_value(Role.ADMINISTRATOR.value)
     from django.contrib.auth import get_user_model
 
-    assert (
-        services.user_role(user=get_user_model().objects.get(username="nora")) == Role.ADMINISTRATOR
-    )
+    nora = get_user_model().objects.get(username="nora")
+    assert services.user_role(user=nora, integration=default_integration()) == Role.ADMINISTRATOR
 
 
 def test_it_changes_a_role_on_the_page(admin_page):

@@ -39,7 +39,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--admin-token",
             default=None,
-            help="require this X-Sandbox-Admin header on /_sandbox/ control calls",
+            help="the X-Sandbox-Admin token /_sandbox/ control calls need (default: a new "
+            "random one, printed at start)",
         )
 
     def handle(self, *args, **options):
@@ -73,6 +74,8 @@ class Command(BaseCommand):
                     f"    Client secret:  {dv.client_secret}",
                     f"    Authority host: {dv.authority_host}",
                     f"    CA bundle:      {dv.ca_bundle}",
+                    "  Sandbox control (/_sandbox/..., not part of either vendor's API)",
+                    f"    Header:         X-Sandbox-Admin: {sandboxes.admin_token}",
                     f"  (also written to {endpoints_file(state_dir)})",
                     "",
                 ]

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.management import call_command
@@ -18,12 +18,24 @@ from django.core.management.base import BaseCommand, CommandError
 
 from users.services import first_admin_ensure
 
+# The worker and beat are restarted when they stop, at most MAX_RESTARTS times within
+# RESTART_WINDOW seconds; a process that keeps stopping (or the web server or the sandboxes
+# stopping) stops everything, saying which process it was.
+RESTARTABLE = frozenset({"worker", "beat"})
+MAX_RESTARTS = 3
+RESTART_WINDOW = 300.0
+
 
 @dataclass
 class Child:
     name: str
     argv: list[str]
     process: subprocess.Popen | None = None
+    restarts: list[float] = field(default_factory=list)
+
+    def may_restart(self, now: float) -> bool:
+        self.restarts = [at for at in self.restarts if now - at < RESTART_WINDOW]
+        return self.name in RESTARTABLE and len(self.restarts) < MAX_RESTARTS
 
 
 class Command(BaseCommand):
@@ -56,9 +68,9 @@ class Command(BaseCommand):
             from sandbox.tls import certificate_ensure
 
             # The Dataverse sandbox's identity endpoint speaks TLS with its own certificate;
-            # the connectors trust it through this CA bundle (system CAs + that certificate).
-            certificate = certificate_ensure(sandbox_dir / "tls")
-            env.setdefault("SYNCADMIN_CA_BUNDLE", str(certificate.ca_bundle))
+            # the connectors trust it for loopback endpoints only, through the local settings'
+            # CONNECTOR_LOCAL_CA_BUNDLE (this file), in this process and any other one.
+            certificate_ensure(sandbox_dir / "tls")
             endpoints_file(sandbox_dir).unlink(missing_ok=True)
         stop = {"signal": None}
 
@@ -69,19 +81,33 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, on_signal)
         try:
             for child in children:
-                child.process = subprocess.Popen(child.argv, env=env)  # noqa: S603
+                self._start(child, env)
             url = f"http://{host}:{port}/"
             self._wait_for_web(url, children, stop)
             endpoints = self._wait_for_sandboxes(sandbox_dir, children, stop) if sandboxes else None
-            self._banner(url, admin, endpoints)
-            exited = self._supervise(children, stop)
+            self._banner(url, admin, endpoints, children)
+            exited = self._supervise(children, stop, env)
         finally:
             self._terminate(children)
         if exited is not None:
-            raise CommandError(
-                f"{exited.name} stopped (exit code {exited.process.returncode}); "
-                "everything else was stopped too"
+            raise CommandError(self._stopped_message(exited))
+
+    def _start(self, child: Child, env: dict) -> None:
+        child.process = subprocess.Popen(child.argv, env=env)  # noqa: S603
+
+    @staticmethod
+    def _stopped_message(child: Child) -> str:
+        code = child.process.returncode
+        if child.name in RESTARTABLE:
+            return (
+                f"the {child.name} stopped again (exit code {code}) after {len(child.restarts)} "
+                f"restarts within {RESTART_WINDOW / 60:g} minutes; everything was stopped. "
+                f"Its output above says why."
             )
+        return (
+            f"the {child.name} process stopped (exit code {code}); everything else was stopped "
+            "too. Its output above says why."
+        )
 
     def _children(self, *, host: str, port: int, sandboxes: bool) -> list[Child]:
         python = sys.executable
@@ -171,7 +197,7 @@ class Command(BaseCommand):
             time.sleep(0.3)
         return None
 
-    def _banner(self, url: str, admin, endpoints: dict | None) -> None:
+    def _banner(self, url: str, admin, endpoints: dict | None, children: list[Child]) -> None:
         lines = ["", "=" * 72, f"syncadmin is running: {url}", ""]
         if admin.one_time_password:
             lines += [
@@ -195,15 +221,40 @@ class Command(BaseCommand):
                 f"                    Client secret {dv['client_secret']}",
                 f"                    Authority host (Advanced) {dv['authority_host']}",
             ]
-        lines += ["", f"  Health: {url}healthz", "  Stop with Ctrl+C.", "=" * 72, ""]
+        processes = ", ".join(f"{c.name} (pid {c.process.pid})" for c in children)
+        lines += [
+            "",
+            f"  Processes: {processes}",
+            f"  Health: {url}healthz",
+            "  Stop with Ctrl+C.",
+            "=" * 72,
+            "",
+        ]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()
 
-    def _supervise(self, children: list[Child], stop: dict) -> Child | None:
+    def _supervise(self, children: list[Child], stop: dict, env: dict) -> Child | None:
+        """Watch the processes until a signal; restart the worker or beat when one stops.
+
+        Returns the process that stopped for good (everything is then stopped), or None.
+        """
         while stop["signal"] is None:
             for child in children:
-                if child.process.poll() is not None:
+                code = child.process.poll()
+                if code is None:
+                    continue
+                now = time.monotonic()
+                if not child.may_restart(now):
                     return child
+                child.restarts.append(now)
+                self.stderr.write(
+                    f"runapp: the {child.name} stopped (exit code {code}); restarting it "
+                    f"(restart {len(child.restarts)} of {MAX_RESTARTS} within "
+                    f"{RESTART_WINDOW / 60:g} minutes)"
+                )
+                self._start(child, env)
+                self.stderr.write(f"runapp: {child.name} restarted (pid {child.process.pid})")
+                self.stderr.flush()
             time.sleep(0.5)
         return None
 

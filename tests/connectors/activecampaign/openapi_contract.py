@@ -1,13 +1,9 @@
 """Check what the connector sends against the request schemas of AC's v3 reference.
 
-Source: /work/shared/reference/activecampaign-v3.openapi.json (an OpenAPI 3.1 rendering of
-https://developers.activecampaign.com/reference, repository api-evangelist/activecampaign).
-The tests use `activecampaign_openapi_requests.json` next to this file: every operation of
-that spec with its request schema and examples (descriptions dropped), so that the check runs
-where the reference is not checked out. When the reference is present, loading compares the
-two and fails on any drift. Regenerate with:
-
-    python -m tests.connectors.activecampaign.openapi_contract <path of the reference spec>
+Source: the reference vendored in the repo, tests/vendor/activecampaign_v3_openapi.json (an
+extract of an OpenAPI 3.1 rendering of https://developers.activecampaign.com/reference; its
+source, commit and licence are in tests/vendor/README.md). `spec()` keeps of it what this check
+needs: every operation with its request schema and examples (descriptions dropped).
 
 A request matches an operation by method and path (the spec's `servers` base is …/api/3). Its
 JSON body must validate against that operation's schema, except at the few places listed in
@@ -21,17 +17,15 @@ from __future__ import annotations
 import copy
 import json
 import re
-import sys
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 
-REFERENCE = Path("/work/shared/reference/activecampaign-v3.openapi.json")
-EXTRACT = Path(__file__).with_name("activecampaign_openapi_requests.json")
+from tests.vendor.activecampaign_openapi import openapi
+
 API_PREFIX = "/api/3"
 METHODS = ("get", "post", "put", "delete", "patch")
 
@@ -66,14 +60,7 @@ def extract(spec: dict) -> dict:
 
 @cache
 def spec() -> dict:
-    vendored = json.loads(EXTRACT.read_text())
-    if REFERENCE.exists():
-        current = extract(json.loads(REFERENCE.read_text()))
-        if json.loads(json.dumps(current)) != vendored:
-            raise AssertionError(
-                f"{EXTRACT.name} differs from {REFERENCE}: regenerate it (see module docstring)"
-            )
-    return vendored
+    return extract(openapi())
 
 
 @dataclass(frozen=True)
@@ -194,11 +181,11 @@ def schema_errors(schema: dict, body: Any) -> list[str]:
 # Documented reads the rendering leaves out (no body to check; listed so that any other path,
 # e.g. the /contacts/sync typo that creates instead of upserting, is flagged).
 UNLISTED_OPERATIONS = {
-    # The `links.contactTags` of every contact; reference §8 (SPEC + GP + GO tag_remove.go).
+    # The `links.contactTags` of every contact (§8 of sandbox/activecampaign/README.md).
     ("GET", re.compile(r"^/contacts/[^/]+/contactTags$")),
     # The `links.campaignMessages` of every campaign (SPEC list-all-campaigns example).
     ("GET", re.compile(r"^/campaigns/[^/]+/campaignMessages$")),
-    # The doc prints /records/{schemdId}/external/{externalId}, a typo; reference §5.2.
+    # The doc prints /records/{schemdId}/external/{externalId}, a typo (§5.2, same README).
     ("GET", re.compile(r"^/customObjects/records/[^/]+/external/[^/]+$")),
 }
 
@@ -223,11 +210,3 @@ def check_request(method: str, url: str, body: bytes | str | None) -> list[str]:
     return [
         f"{method} {operation.template}: {problem}" for problem in schema_errors(schema, payload)
     ]
-
-
-if __name__ == "__main__":
-    source = Path(sys.argv[1] if len(sys.argv) > 1 else REFERENCE)
-    EXTRACT.write_text(
-        json.dumps(extract(json.loads(source.read_text())), indent=1, sort_keys=True)
-    )
-    print(f"wrote {EXTRACT}")

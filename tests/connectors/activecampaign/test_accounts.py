@@ -47,7 +47,7 @@ def test_it_finds_an_existing_account_by_name(rsps, client):
         },
     )
 
-    account = client.account_find_or_create("contoso")
+    account = client.accounts.ensure("contoso")
 
     assert account.id == "1"
     assert "POST" not in [call.request.method for call in rsps.calls]
@@ -64,7 +64,7 @@ def test_it_creates_a_missing_account_with_inline_fields(rsps, client):
     rsps.get(BASE + "accounts", json={"accounts": [], "meta": {"total": "0"}})
     rsps.post(BASE + "accounts", status=201, json={"account": CONTOSO})
 
-    account = client.account_find_or_create(
+    account = client.accounts.ensure(
         "Contoso",
         url="https://contoso.example",
         fields=[
@@ -112,7 +112,7 @@ def test_it_searches_again_when_the_name_was_taken_meanwhile(rsps, client):
     rsps.get(BASE + "accounts", json={"accounts": [CONTOSO], "meta": {"total": "1"}})
     rsps.get(BASE + "accountCustomFieldMeta", json=META)
 
-    account = client.account_find_or_create("Contoso")
+    account = client.accounts.ensure("Contoso")
 
     assert account.id == "1"
 
@@ -130,7 +130,7 @@ def test_it_repeats_a_find_or_create_post_that_may_have_reached_ac(rsps, client)
     rsps.get(BASE + "accounts", json={"accounts": [CONTOSO], "meta": {"total": "1"}})
     rsps.get(BASE + "accountCustomFieldMeta", json=META)
 
-    assert client.account_find_or_create("Contoso").id == "1"
+    assert client.accounts.ensure("Contoso").id == "1"
     posts = [c for c in rsps.calls if c.request.method == "POST"]
     assert len(posts) == 2
 
@@ -139,7 +139,7 @@ def test_it_does_not_repeat_a_plain_create_that_may_have_reached_ac(rsps, client
     rsps.post(BASE + "accounts", status=503, json={"message": "Service Unavailable"})
 
     with pytest.raises(RetryableError):
-        client.account_create("Contoso")
+        client.accounts.create("Contoso")
     assert len(rsps.calls) == 1
 
 
@@ -159,7 +159,7 @@ def test_it_reports_a_taken_name_on_create(rsps, client):
     )
 
     with pytest.raises(ConflictError) as caught:
-        client.account_create("Contoso")
+        client.accounts.create("Contoso")
 
     assert caught.value.field == "name"
 
@@ -168,7 +168,7 @@ def test_it_updates_an_account(rsps, client):
     rsps.get(BASE + "accountCustomFieldMeta", json=META)
     rsps.put(BASE + "accounts/1", json={"account": {**CONTOSO, "name": "Contoso Group"}})
 
-    account = client.account_update(
+    account = client.accounts.update(
         "1", name="Contoso Group", fields=[AccountFieldInput("21", "East")]
     )
 
@@ -188,7 +188,7 @@ def test_it_filters_accounts_changed_since_a_time(rsps, client):
     new = {**CONTOSO, "id": "2", "updatedTimestamp": "2024-06-01T00:00:00-05:00"}
     rsps.get(BASE + "accounts", json={"accounts": [old, new], "meta": {"total": "2"}})
 
-    changed = list(client.accounts(updated_since=datetime(2024, 3, 1, tzinfo=UTC)))
+    changed = list(client.accounts.all(updated_since=datetime(2024, 3, 1, tzinfo=UTC)))
 
     assert [a.id for a in changed] == ["2"]
 
@@ -205,7 +205,7 @@ def test_it_links_a_contact_with_a_job_title(rsps, client):
         json={"accountContact": {**LINK, "account": 3, "contact": 2}},
     )
 
-    link = client.account_contact_link("2", "3", job_title="Product Manager")
+    link = client.accounts.link_contact("2", "3", job_title="Product Manager")
 
     assert query(rsps.calls[0])["filters[contact]"] == ["2"]
     assert body(rsps.calls[1]) == {
@@ -222,7 +222,7 @@ def test_it_links_a_contact_with_a_job_title(rsps, client):
 def test_it_writes_nothing_when_the_link_is_already_right(rsps, client):
     rsps.get(BASE + "accountContacts", json={"accountContacts": [LINK], "meta": {"total": "1"}})
 
-    link = client.account_contact_link("2", "3", job_title="Product Manager")
+    link = client.accounts.link_contact("2", "3", job_title="Product Manager")
 
     assert link.id == "19"
     assert len(rsps.calls) == 1
@@ -232,7 +232,7 @@ def test_it_moves_a_contact_to_another_account_by_put(rsps, client):
     rsps.get(BASE + "accountContacts", json={"accountContacts": [LINK], "meta": {"total": "1"}})
     rsps.put(BASE + "accountContacts/19", json={"accountContact": {**LINK, "account": "4"}})
 
-    link = client.account_contact_link("2", "4")
+    link = client.accounts.link_contact("2", "4")
 
     update = rsps.calls[-1]
     assert path(update) == "/api/3/accountContacts/19"
@@ -245,10 +245,10 @@ def test_it_clears_a_job_title_only_on_purpose(rsps, client):
     rsps.get(BASE + "accountContacts", json={"accountContacts": [LINK], "meta": {"total": "1"}})
     rsps.put(BASE + "accountContacts/19", json={"accountContact": {**LINK, "jobTitle": ""}})
 
-    assert client.account_contact_link("2", "3", job_title="").id == "19"
+    assert client.accounts.link_contact("2", "3", job_title="").id == "19"
     assert len(rsps.calls) == 1  # "" alone is not a clear
 
-    client.account_contact_link("2", "3", clear_job_title=True)
+    client.accounts.link_contact("2", "3", clear_job_title=True)
     assert body(rsps.calls[-1]) == {"accountContact": {"contact": 2, "account": 3, "jobTitle": ""}}
 
 
@@ -270,7 +270,7 @@ def test_it_moves_the_link_someone_created_meanwhile(rsps, client):
     rsps.get(BASE + "accountContacts", json={"accountContacts": [LINK], "meta": {"total": "1"}})
     rsps.put(BASE + "accountContacts/19", json={"accountContact": {**LINK, "account": "5"}})
 
-    link = client.account_contact_link("2", "5")
+    link = client.accounts.link_contact("2", "5")
 
     assert link.account_id == "5"
     assert [call.request.method for call in rsps.calls] == ["GET", "POST", "GET", "PUT"]
@@ -286,7 +286,7 @@ def test_it_repeats_a_link_post_and_keeps_the_link_it_made(rsps, client):
     )
     rsps.get(BASE + "accountContacts", json={"accountContacts": [LINK], "meta": {"total": "1"}})
 
-    link = client.account_contact_link("2", "3", job_title="Product Manager")
+    link = client.accounts.link_contact("2", "3", job_title="Product Manager")
 
     assert link.id == "19"
     assert [call.request.method for call in rsps.calls] == ["GET", "POST", "POST", "GET"]
@@ -296,14 +296,14 @@ def test_it_unlinks_a_contact(rsps, client):
     rsps.get(BASE + "accountContacts", json={"accountContacts": [LINK], "meta": {"total": "1"}})
     rsps.delete(BASE + "accountContacts/19", status=404, json={"message": "No Result found"})
 
-    assert client.account_contact_unlink("2") is True
+    assert client.accounts.unlink_contact("2") is True
 
 
 def test_it_reads_one_account(rsps, client):
     rsps.get(BASE + "accountCustomFieldMeta", json=META)
     rsps.get(BASE + "accounts/1", json={"account": CONTOSO})
 
-    account = client.account("1")
+    account = client.accounts.get("1")
 
     assert (account.name, account.url, account.contact_count) == (
         "Contoso",
@@ -313,7 +313,7 @@ def test_it_reads_one_account(rsps, client):
     assert account.field_values[0].value == "501 - 1000"
 
 
-# GET accounts/{id} and the list answer carry no `fields` (SPEC retrieve-an-account,
+# GET accounts/{id} and the list answer carry no `fields` (the reference's retrieve-an-account,
 # list-all-accounts): found against the sandbox, whose answers follow those examples.
 BARE = {k: v for k, v in CONTOSO.items() if k != "fields"}
 DATA = {
@@ -337,7 +337,7 @@ def test_it_reads_one_accounts_values_from_its_custom_field_data(rsps, client):
     rsps.get(BASE + "accounts/1", json={"account": BARE})
     rsps.get(BASE + "accountCustomFieldData", json=DATA)
 
-    account = client.account("1")
+    account = client.accounts.get("1")
 
     data = next(c for c in rsps.calls if path(c) == "/api/3/accountCustomFieldData")
     assert query(data)["filters[customerAccountId]"] == ["1"]
@@ -356,7 +356,7 @@ def test_it_reads_every_accounts_values_once_for_a_listing(rsps, client):
     )
     rsps.get(BASE + "accountCustomFieldData", json=DATA)
 
-    accounts = {a.id: a for a in client.accounts()}
+    accounts = {a.id: a for a in client.accounts.all()}
 
     assert [v.field_id for v in accounts["1"].field_values] == ["20", "21"]
     assert [v.value for v in accounts["2"].field_values] == ["11 - 50"]
@@ -368,5 +368,14 @@ def test_it_reads_no_custom_field_data_without_custom_fields(rsps, client):
     rsps.get(BASE + "accountCustomFieldMeta", json={"accountCustomFieldMeta": [], "meta": {}})
     rsps.get(BASE + "accounts/1", json={"account": BARE})
 
-    assert client.account("1").field_values == ()
+    assert client.accounts.get("1").field_values == ()
     assert len(rsps.calls) == 2
+
+
+def test_it_deletes_an_account_and_takes_a_404_as_done(rsps, client):
+    rsps.delete(BASE + "accounts/1", json={})
+    rsps.delete(BASE + "accounts/2", status=404, json={"message": "No Result found for Account"})
+
+    assert client.accounts.delete("1") is True
+    assert client.accounts.delete("2") is False
+    assert [call.request.method for call in rsps.calls] == ["DELETE", "DELETE"]

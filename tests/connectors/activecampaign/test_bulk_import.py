@@ -41,7 +41,7 @@ def test_it_imports_in_batches_of_250_with_snake_case(rsps, client):
         unsubscribe_list_ids=("3",),
     )
 
-    result = client.bulk_import(contacts)
+    result = client.imports.bulk(contacts)
 
     posts = _posts(rsps)
     assert [len(body(call)["contacts"]) for call in posts] == [250, 250, 100]
@@ -76,7 +76,7 @@ def test_it_lets_automations_run_when_asked(rsps, client):
         BASE + "import/info", json={"status": "completed", "success": ["1", "2"], "failure": []}
     )
 
-    client.bulk_import(_people(2), exclude_automations=False)
+    client.imports.bulk(_people(2), exclude_automations=False)
 
     assert all(c["exclude_automations"] is False for c in body(_posts(rsps)[0])["contacts"])
 
@@ -101,7 +101,7 @@ def test_it_maps_failure_reasons_back_and_sends_the_rest_again(rsps, client):
     )
     contacts = _people(5)
 
-    result = client.bulk_import(contacts)
+    result = client.imports.bulk(contacts)
 
     first, second = _posts(rsps)
     assert len(body(first)["contacts"]) == 5
@@ -132,7 +132,7 @@ def test_it_rejects_a_batch_refused_as_a_whole(rsps, client):
         json={"success": 0, "message": "Account contact limit reached", "failureReasons": []},
     )
 
-    result = client.bulk_import(_people(3))
+    result = client.imports.bulk(_people(3))
 
     assert len(_posts(rsps)) == 1
     assert {r.outcome for r in result.results} == {ImportOutcome.REJECTED}
@@ -144,7 +144,7 @@ def test_it_polls_the_status_with_a_bounded_wait(rsps, client, clock):
     rsps.get(BASE + "import/info", json={"status": "queued"})
     waits_before = len(clock.sleeps)
 
-    result = client.bulk_import(_people(2), wait=20, poll_interval=5)
+    result = client.imports.bulk(_people(2), wait=20, poll_interval=5)
 
     polls = [call for call in rsps.calls if path(call) == "/api/3/import/info"]
     assert len(polls) == 4  # 20 s / 5 s
@@ -159,7 +159,7 @@ def test_it_polls_until_the_batch_completes(rsps, client):
         BASE + "import/info", json={"status": "completed", "success": ["7", "8"], "failure": []}
     )
 
-    result = client.bulk_import(_people(2), wait=60, poll_interval=5)
+    result = client.imports.bulk(_people(2), wait=60, poll_interval=5)
 
     assert len([c for c in rsps.calls if path(c) == "/api/3/import/info"]) == 2
     assert result.count(ImportOutcome.IMPORTED) == 2
@@ -169,7 +169,7 @@ def test_it_does_not_claim_contacts_the_batch_skipped_silently(rsps, client):
     _queue(rsps, "b-1")
     rsps.get(BASE + "import/info", json={"status": "completed", "success": ["7"], "failure": []})
 
-    result = client.bulk_import(_people(2))
+    result = client.imports.bulk(_people(2))
 
     assert {r.outcome for r in result.results} == {ImportOutcome.UNCONFIRMED}
 
@@ -181,7 +181,7 @@ def test_it_reads_a_status_given_as_counts(rsps, client):
         json={"status": "completed", "contacts": {"total": 2, "success": 2, "failure": 0}},
     )
 
-    result = client.bulk_import(_people(2))
+    result = client.imports.bulk(_people(2))
 
     assert result.count(ImportOutcome.IMPORTED) == 2
 
@@ -193,7 +193,7 @@ def test_it_keeps_each_request_under_the_size_limit(rsps, client):
     )
     big = _people(9, field_values={"12": "x" * 100_000})
 
-    client.bulk_import(big)
+    client.imports.bulk(big)
 
     sizes = [len(call.request.body) for call in _posts(rsps)]
     assert len(sizes) == 3
@@ -216,7 +216,7 @@ def test_it_waits_out_the_import_minute_cap(rsps, client, clock):
         BASE + "import/info", json={"status": "completed", "success": ["1", "2"], "failure": []}
     )
 
-    result = client.bulk_import(_people(2))
+    result = client.imports.bulk(_people(2))
 
     assert 60.0 in clock.sleeps
     assert len(_posts(rsps)) == 2
@@ -233,7 +233,7 @@ def test_it_paces_batches_under_the_import_cap(rsps, client, clock):
     )
     started = clock.now
 
-    client.bulk_import(_people(101 * 250), wait=0)
+    client.imports.bulk(_people(101 * 250), wait=0)
 
     assert len(_posts(rsps)) == 101
     assert clock.now - started >= 60.0  # the 101st batch waited for the minute
@@ -245,7 +245,7 @@ def test_it_checks_a_batch_status(rsps, client):
         json={"status": "completed", "success": ["123", "124"], "failure": ["bad@x"]},
     )
 
-    status = client.bulk_import_status("0641fbdd")
+    status = client.imports.status("0641fbdd")
 
     assert status.completed is True
     assert status.success_contact_ids == ("123", "124")

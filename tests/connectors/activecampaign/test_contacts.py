@@ -27,7 +27,7 @@ FIELDS = {
 }
 
 
-def _contact(contact_id: int, *, udate="2024-05-01T10:03:23-05:00", **extra) -> dict:
+def _contact(contact_id: int, *, udate="2024-05-01T10:03:23-05:00", value_ids=(), **extra) -> dict:
     return {
         "id": str(contact_id),
         "email": f"person{contact_id}@contoso.example",
@@ -36,8 +36,8 @@ def _contact(contact_id: int, *, udate="2024-05-01T10:03:23-05:00", **extra) -> 
         "phone": "",
         "cdate": "2024-04-01T09:00:00-05:00",
         "udate": udate,
-        # Inside `contact`, fieldValues are ids: never objects (reference pitfall 3).
-        "fieldValues": ["901", "902"],
+        # Inside `contact`, fieldValues are the ids of its values, never the values.
+        "fieldValues": list(value_ids),
         "links": {"fieldValues": f"https://acme.api-us1.com/api/3/contacts/{contact_id}/fv"},
         **extra,
     }
@@ -59,12 +59,14 @@ def test_it_streams_contacts_by_keyset_until_the_end(rsps, client):
     rsps.get(BASE + "fields", json=FIELDS)
     first = [_contact(i) for i in range(1, 101)]
     second = [_contact(i) for i in range(101, 151)]
-    rsps.get(BASE + "contacts", json={"contacts": first, "meta": {"total": "150"}})
-    rsps.get(BASE + "contacts", json={"contacts": second, "meta": {"total": "50"}})
+    page = {"fieldValues": []}  # side-loaded: none of them has a value
+    rsps.get(BASE + "contacts", json={**page, "contacts": first, "meta": {"total": "150"}})
+    rsps.get(BASE + "contacts", json={**page, "contacts": second, "meta": {"total": "50"}})
 
-    contacts = list(client.contacts())
+    contacts = list(client.contacts.all())
 
     assert [c.id for c in contacts] == [str(i) for i in range(1, 151)]
+    assert all(c.field_values_loaded and c.field_values == () for c in contacts)
     pages = [call for call in rsps.calls if path(call) == "/api/3/contacts"]
     assert len(pages) == 2  # the total says the second page was the last
     assert query(pages[0]) == {"orders[id]": ["ASC"], "limit": ["100"], "include": ["fieldValues"]}
@@ -76,7 +78,7 @@ def test_it_ends_on_an_empty_page_when_the_total_counts_everything(rsps, client)
     rsps.get(BASE + "contacts", json={"contacts": [_contact(1)], "meta": {"total": "7"}})
     rsps.get(BASE + "contacts", json={"contacts": [], "meta": {"total": "7"}})
 
-    contacts = list(client.contacts(with_field_values=False))
+    contacts = list(client.contacts.all(with_field_values=False))
 
     assert [c.id for c in contacts] == ["1"]
     assert len(rsps.calls) == 2
@@ -88,7 +90,7 @@ def test_it_stops_when_the_server_ignores_id_greater(rsps, client):
     rsps.get(BASE + "contacts", json=page)
 
     with pytest.raises(FatalError, match="do not move on"):
-        list(client.contacts(with_field_values=False))
+        list(client.contacts.all(with_field_values=False))
 
     assert len(rsps.calls) == 2
 
@@ -106,7 +108,7 @@ def test_it_bounds_every_paging_loop(rsps, client):
     rsps.add_callback("GET", BASE + "contacts", callback=next_page)
 
     with pytest.raises(FatalError, match="did not end after 3 pages"):
-        list(client.contacts(with_field_values=False, max_pages=3))
+        list(client.contacts.all(with_field_values=False, max_pages=3))
 
     assert len(rsps.calls) == 3
 
@@ -131,7 +133,7 @@ def test_it_types_side_loaded_field_values(rsps, client):
         },
     )
 
-    ana, other = list(client.contacts())
+    ana, other = list(client.contacts.all())
 
     assert ana.field_value("12").value == "D365-GUID"
     assert ana.field_value("12").id == "31"
@@ -151,7 +153,7 @@ def test_it_converts_udate_from_the_account_offset_to_utc(rsps, client):
         json={"contacts": [_contact(1, udate="2024-05-01T22:30:00-05:00")], "meta": {"total": "1"}},
     )
 
-    (contact,) = client.contacts(with_field_values=False)
+    (contact,) = client.contacts.all(with_field_values=False)
 
     assert contact.updated_at == datetime(2024, 5, 2, 3, 30, tzinfo=UTC)
     assert contact.updated_at.tzinfo is UTC
@@ -166,7 +168,7 @@ def test_it_reads_zoneless_field_timestamps_in_the_account_offset(rsps, client):
         json={"contacts": [_contact(1)], "fieldValues": [value], "meta": {"total": "1"}},
     )
 
-    (contact,) = client.contacts()
+    (contact,) = client.contacts.all()
 
     # The contact's own timestamps say the account runs at -05:00.
     assert contact.field_value("17").value == datetime(2024, 5, 1, 13, 0, tzinfo=UTC)
@@ -184,7 +186,7 @@ def test_it_reads_empty_and_zero_dates_as_none(rsps, client):
         },
     )
 
-    (contact,) = client.contacts()
+    (contact,) = client.contacts.all()
 
     assert contact.field_value("14").value is None
     assert contact.field_value("15").value == ()
@@ -197,7 +199,7 @@ def test_it_asks_for_changes_since_a_time_with_an_overlap(rsps, client):
     since = datetime(2024, 5, 2, 12, 0, tzinfo=UTC)
     rsps.get(BASE + "contacts", json={"contacts": [], "meta": {"total": "0"}})
 
-    list(client.contacts_changed_since(since, with_field_values=False))
+    list(client.contacts.changed_since(since, with_field_values=False))
 
     assert query(rsps.calls[0]) == {
         "filters[updated_after]": ["2024-05-01T12:00:00+00:00"],
@@ -223,7 +225,7 @@ def test_it_filters_and_deduplicates_changes_by_id_and_udate(rsps, client):
         ("3", datetime(2024, 5, 2, tzinfo=UTC)),
     }
 
-    changed = list(client.contacts_changed_since(since, seen=handled, with_field_values=False))
+    changed = list(client.contacts.changed_since(since, seen=handled, with_field_values=False))
 
     assert [c.id for c in changed] == ["3", "4"]
 
@@ -236,7 +238,7 @@ def test_it_drops_a_contact_a_page_repeats(rsps, client):
     )
 
     changed = list(
-        client.contacts_changed_since(datetime(2024, 5, 1, tzinfo=UTC), with_field_values=False)
+        client.contacts.changed_since(datetime(2024, 5, 1, tzinfo=UTC), with_field_values=False)
     )
 
     assert [c.id for c in changed] == ["2", "3"]
@@ -244,7 +246,7 @@ def test_it_drops_a_contact_a_page_repeats(rsps, client):
 
 def test_it_refuses_a_naive_since(client):
     with pytest.raises(ValueError, match="aware"):
-        client.contacts_changed_since(datetime(2024, 5, 2), overlap=timedelta(0))
+        client.contacts.changed_since(datetime(2024, 5, 2), overlap=timedelta(0))
 
 
 def test_it_reads_one_contact_with_its_values(rsps, client):
@@ -254,7 +256,7 @@ def test_it_reads_one_contact_with_its_values(rsps, client):
         json={"contact": _contact(5), "fieldValues": [_value(5, "16", "3")], "contactLists": []},
     )
 
-    contact = client.contact("5")
+    contact = client.contacts.get("5")
 
     assert contact.email == "person5@contoso.example"
     assert contact.field_value("16").value == Decimal(3)
@@ -266,14 +268,17 @@ def test_it_reports_a_missing_contact(rsps, client):
     rsps.get(BASE + "fields", json=FIELDS)
 
     with pytest.raises(NotFoundError):
-        client.contact("404")
+        client.contacts.get("404")
 
 
 def test_it_finds_a_contact_by_email(rsps, client):
     rsps.get(BASE + "fields", json=FIELDS)
-    rsps.get(BASE + "contacts", json={"contacts": [_contact(8)], "meta": {"total": "1"}})
+    rsps.get(
+        BASE + "contacts",
+        json={"contacts": [_contact(8)], "fieldValues": [], "meta": {"total": "1"}},
+    )
 
-    found = client.contact_by_email("Person8@Contoso.example")
+    found = client.contacts.find_by_email("Person8@Contoso.example")
 
     assert found.id == "8"
     lookup = next(call for call in rsps.calls if path(call) == "/api/3/contacts")
@@ -287,7 +292,7 @@ def test_it_answers_none_for_an_unknown_email(rsps, client):
     rsps.get(BASE + "fields", json=FIELDS)
     rsps.get(BASE + "contacts", json={"contacts": [], "meta": {"total": "0"}})
 
-    assert client.contact_by_email("nobody@contoso.example") is None
+    assert client.contacts.find_by_email("nobody@contoso.example") is None
 
 
 # -- writes ----------------------------------------------------------------------------------
@@ -309,7 +314,7 @@ def test_it_upserts_by_email_on_the_singular_path(rsps, client):
     rsps.get(BASE + "fields", json=FIELDS)
     rsps.post(BASE + "contact/sync", json=SYNCED, status=201)
 
-    result = client.contact_sync(
+    result = client.contacts.sync(
         ContactChanges(
             email="ana@contoso.example",
             first_name="Ana",
@@ -349,7 +354,7 @@ def test_it_sends_only_what_it_is_given(rsps, client):
     updated = {**SYNCED, "contact": {**SYNCED["contact"], "udate": "2024-06-01T10:00:00-05:00"}}
     rsps.post(BASE + "contact/sync", json=updated)
 
-    result = client.contact_sync(
+    result = client.contacts.sync(
         ContactChanges(
             email="ana@contoso.example",
             first_name="",  # empty in the source: not a reason to wipe AC
@@ -370,7 +375,7 @@ def test_it_calls_an_update_in_the_creations_second_an_update(rsps, client):
     rsps.get(BASE + "fields", json=FIELDS)
     rsps.post(BASE + "contact/sync", json=SYNCED, status=200)
 
-    result = client.contact_sync(ContactChanges(email="ana@contoso.example", last_name="Silva"))
+    result = client.contacts.sync(ContactChanges(email="ana@contoso.example", last_name="Silva"))
 
     assert result.created is False
 
@@ -381,14 +386,14 @@ def test_it_calls_a_201_with_a_later_udate_an_update(rsps, client):
     updated = {**SYNCED, "contact": {**SYNCED["contact"], "udate": "2024-06-01T10:00:00-05:00"}}
     rsps.post(BASE + "contact/sync", json=updated, status=201)
 
-    assert client.contact_sync(ContactChanges(email="ana@contoso.example")).created is False
+    assert client.contacts.sync(ContactChanges(email="ana@contoso.example")).created is False
 
 
 def test_it_clears_only_on_purpose(rsps, client):
     rsps.get(BASE + "fields", json=FIELDS)
     rsps.post(BASE + "contact/sync", json=SYNCED)
 
-    client.contact_sync(
+    client.contacts.sync(
         ContactChanges(
             email="ana@contoso.example",
             first_name="",
@@ -409,9 +414,9 @@ def test_it_clears_only_on_purpose(rsps, client):
 
 def test_it_needs_an_email_to_sync(client):
     with pytest.raises(ValueError, match="e-mail"):
-        client.contact_sync(ContactChanges(first_name="Ana"))
+        client.contacts.sync(ContactChanges(first_name="Ana"))
     with pytest.raises(ValueError, match="cannot be cleared"):
-        client.contact_sync(ContactChanges(email="a@b.example", clear=frozenset({"email"})))
+        client.contacts.sync(ContactChanges(email="a@b.example", clear=frozenset({"email"})))
 
 
 def test_it_changes_an_email_by_id(rsps, client):
@@ -421,7 +426,7 @@ def test_it_changes_an_email_by_id(rsps, client):
         json={"contact": {**SYNCED["contact"], "email": "ana.silva@contoso.example"}},
     )
 
-    contact = client.contact_update("10", ContactChanges(email="ana.silva@contoso.example"))
+    contact = client.contacts.update("10", ContactChanges(email="ana.silva@contoso.example"))
 
     update = next(call for call in rsps.calls if call.request.method == "PUT")
     assert path(update) == "/api/3/contacts/10"
@@ -431,7 +436,7 @@ def test_it_changes_an_email_by_id(rsps, client):
 
 def test_it_refuses_a_naive_datetime_value(client):
     with pytest.raises(ValueError, match="naive"):
-        client.contact_sync(
+        client.contacts.sync(
             ContactChanges(email="a@b.example", field_values={"17": datetime(2024, 1, 1)})
         )
 
@@ -440,8 +445,183 @@ def test_it_reads_lazily_page_by_page(rsps, client):
     page = {"contacts": [_contact(i) for i in range(1, 101)], "meta": {"total": "100000"}}
     rsps.get(BASE + "contacts", json=page)
 
-    stream = client.contacts(with_field_values=False)
+    stream = client.contacts.all(with_field_values=False)
     first = next(stream)
 
     assert first.id == "1"
     assert len(rsps.calls) == 1  # nothing read ahead of the caller
+
+
+# -- field values not side-loaded --------------------------------------------------------------
+def test_it_reads_values_per_contact_when_a_page_comes_without_them(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    # The contact list does not promise include=fieldValues: this page ignored it.
+    rsps.get(
+        BASE + "contacts",
+        json={"contacts": [_contact(5), _contact(6)], "meta": {"total": "2"}},
+    )
+    rsps.get(
+        BASE + "contacts/5/fieldValues",
+        json={"fieldValues": [_value(5, "14", "2024-05-31", "31"), _value(5, "18", "Gold", "32")]},
+    )
+    rsps.get(BASE + "contacts/6/fieldValues", json={"fieldValues": []})
+
+    five, six = client.contacts.all()
+
+    assert five.field_values_loaded and six.field_values_loaded
+    assert five.field_value("14").value == date(2024, 5, 31)
+    assert five.field_value("18").value == "Gold"
+    assert six.field_values == ()  # read, and really blank
+    per_contact = [call for call in rsps.calls if path(call).endswith("/fieldValues")]
+    assert [path(call) for call in per_contact] == [
+        "/api/3/contacts/5/fieldValues",
+        "/api/3/contacts/6/fieldValues",
+    ]
+    assert query(per_contact[0]) == {"limit": ["100"], "offset": ["0"]}
+
+
+def test_it_reads_per_contact_only_the_values_a_page_left_out(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    # Contact 6 names a value the side-load does not carry: its set is incomplete.
+    rsps.get(
+        BASE + "contacts",
+        json={
+            "contacts": [_contact(5, value_ids=["31"]), _contact(6, value_ids=["41", "42"])],
+            "fieldValues": [_value(5, "12", "GUID-5", "31"), _value(6, "12", "GUID-6", "41")],
+            "meta": {"total": "2"},
+        },
+    )
+    rsps.get(
+        BASE + "contacts/6/fieldValues",
+        json={"fieldValues": [_value(6, "12", "GUID-6", "41"), _value(6, "18", "Gold", "42")]},
+    )
+
+    five, six = client.contacts.all()
+
+    assert five.field_values_loaded and five.field_value("12").value == "GUID-5"
+    assert six.field_values_loaded and six.field_value("18").value == "Gold"
+    assert [path(c) for c in rsps.calls if path(c).endswith("/fieldValues")] == [
+        "/api/3/contacts/6/fieldValues"
+    ]
+
+
+def test_it_pages_a_contacts_values(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    rsps.get(BASE + "contacts", json={"contacts": [_contact(5)], "meta": {"total": "1"}})
+    first = [_value(5, "12", f"v{i}", str(1000 + i)) for i in range(100)]
+    rsps.get(BASE + "contacts/5/fieldValues", json={"fieldValues": first})
+    rsps.get(
+        BASE + "contacts/5/fieldValues", json={"fieldValues": [_value(5, "18", "Gold", "2000")]}
+    )
+
+    (contact,) = client.contacts.all()
+
+    assert contact.field_values_loaded
+    assert contact.field_value("18").value == "Gold"
+    offsets = [query(c)["offset"] for c in rsps.calls if path(c).endswith("/fieldValues")]
+    assert offsets == [["0"], ["100"]]
+
+
+def test_it_says_values_were_not_loaded_when_it_could_not_read_them(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    rsps.get(
+        BASE + "contacts",
+        json={"contacts": [_contact(5, value_ids=["31"])], "meta": {"total": "1"}},
+    )
+    # Deleted between the page and the per-contact read.
+    rsps.get(BASE + "contacts/5/fieldValues", status=404, json={"message": "No Result found"})
+    rsps.get(BASE + "users/me", json={"user": {"id": "1"}})
+
+    (contact,) = client.contacts.all()
+
+    assert contact.field_values_loaded is False
+    assert contact.field_values == ()
+
+
+def test_it_says_values_were_not_loaded_when_not_asked_for(rsps, client):
+    rsps.get(BASE + "contacts", json={"contacts": [_contact(5)], "meta": {"total": "1"}})
+
+    (contact,) = client.contacts.all(with_field_values=False)
+
+    assert contact.field_values_loaded is False
+    assert [path(c) for c in rsps.calls] == ["/api/3/contacts"]
+
+
+def test_it_reads_one_contact_without_its_side_load_per_contact(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    rsps.get(BASE + "contacts/5", json={"contact": _contact(5, value_ids=["31"])})
+    rsps.get(BASE + "contacts/5/fieldValues", json={"fieldValues": [_value(5, "16", "3", "31")]})
+
+    contact = client.contacts.get("5")
+
+    assert contact.field_values_loaded
+    assert contact.field_value("16").value == Decimal(3)
+
+
+def test_it_trusts_a_writes_values_only_when_they_are_all_there(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    rsps.post(BASE + "contact/sync", json=SYNCED, status=201)
+    partial = {**SYNCED, "contact": {**SYNCED["contact"], "fieldValues": ["14", "15"]}}
+    rsps.post(BASE + "contact/sync", json=partial)
+    without_ids = {
+        **SYNCED,
+        "contact": {k: v for k, v in SYNCED["contact"].items() if k != "fieldValues"},
+    }
+    rsps.post(BASE + "contact/sync", json=without_ids)
+
+    answers = [client.contacts.sync(ContactChanges(email="ana@contoso.example")) for _ in "abc"]
+
+    assert [a.contact.field_values_loaded for a in answers] == [True, False, False]
+    assert all(a.contact.field_value("12").value == "D365-CONTACT-GUID" for a in answers)
+
+
+# -- known contacts by id ------------------------------------------------------------------------
+def test_it_rereads_known_contacts_by_id_a_hundred_a_request(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    wanted = [str(i) for i in range(1, 151)]
+
+    def answer(request):
+        import json
+        from urllib.parse import parse_qs, urlsplit
+
+        ids = parse_qs(urlsplit(request.url).query)["ids[]"]
+        found = [_contact(int(i)) for i in ids if int(i) % 10]  # every tenth was deleted
+        page = {"contacts": found, "fieldValues": [], "meta": {"total": str(len(found))}}
+        return 200, {}, json.dumps(page)
+
+    rsps.add_callback("GET", BASE + "contacts", callback=answer)
+
+    contacts = client.contacts.get_many(reversed(wanted))
+
+    assert [c.id for c in contacts] == [i for i in wanted if int(i) % 10]
+    assert all(c.field_values_loaded for c in contacts)
+    pages = [call for call in rsps.calls if path(call) == "/api/3/contacts"]
+    assert [query(p)["ids[]"] for p in pages] == [wanted[:100], wanted[100:]]
+    assert query(pages[0])["limit"] == ["100"]
+    assert query(pages[0])["include"] == ["fieldValues"]
+
+
+def test_it_reads_one_by_one_when_the_list_ignores_the_ids(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    # An answer with contacts that were not asked for: the filter was not applied.
+    rsps.get(
+        BASE + "contacts",
+        json={"contacts": [_contact(1), _contact(2)], "fieldValues": [], "meta": {"total": "2"}},
+    )
+    rsps.get(BASE + "contacts/2", json={"contact": _contact(2), "fieldValues": []})
+    rsps.get(BASE + "contacts/7", status=404, json={"message": "No Result found for Subscriber"})
+    rsps.get(BASE + "users/me", json={"user": {"id": "1"}})
+
+    contacts = client.contacts.get_many(["7", "2"])
+
+    assert [c.id for c in contacts] == ["2"]
+    assert {path(c) for c in rsps.calls} >= {"/api/3/contacts/2", "/api/3/contacts/7"}
+
+
+def test_it_deletes_a_contact_and_takes_a_404_as_done(rsps, client):
+    rsps.delete(BASE + "contacts/10", json={})
+    rsps.delete(BASE + "contacts/11", status=404, json={"message": "No Result found"})
+    rsps.get(BASE + "users/me", json={"user": {"id": "1"}})
+
+    assert client.contacts.delete("10") is True
+    assert client.contacts.delete("11") is False

@@ -82,7 +82,7 @@ def test_it_creates_a_missing_schema_with_a_contact_relationship(rsps, client):
     created = {**EXISTING, "fields": EXISTING["fields"][:2]}
     rsps.post(BASE + "customObjects/schemas", status=201, json={"schema": created})
 
-    schema = client.custom_object_schema_ensure(SPEC)
+    schema = client.custom_objects.ensure_schema(SPEC)
 
     assert query(rsps.calls[0])["showFields"] == ["all"]
     assert body(rsps.calls[1]) == {
@@ -130,7 +130,7 @@ def test_it_extends_a_schema_and_never_deletes(rsps, client):
     rsps.get(BASE + "customObjects/schemas", json=_schemas(EXISTING))
     rsps.put(BASE + f"customObjects/schemas/{EXISTING['id']}", json={"schema": EXISTING})
 
-    client.custom_object_schema_ensure(SPEC)
+    client.custom_objects.ensure_schema(SPEC)
 
     methods = [call.request.method for call in rsps.calls]
     assert methods == ["GET", "PUT"]
@@ -166,7 +166,7 @@ def test_it_writes_nothing_when_the_schema_has_everything(rsps, client):
     )
     rsps.get(BASE + "customObjects/schemas", json=_schemas(complete))
 
-    schema = client.custom_object_schema_ensure(SPEC)
+    schema = client.custom_objects.ensure_schema(SPEC)
 
     assert [call.request.method for call in rsps.calls] == ["GET"]
     assert schema.field("old-notes") is None  # deleted fields are not offered
@@ -183,7 +183,7 @@ def test_it_refuses_to_reuse_the_id_of_a_deleted_field(rsps, client):
     )
 
     with pytest.raises(ConflictError) as caught:
-        client.custom_object_schema_ensure(spec)
+        client.custom_objects.ensure_schema(spec)
 
     assert caught.value.field == "old-notes"
     assert [call.request.method for call in rsps.calls] == ["GET"]
@@ -207,7 +207,7 @@ def test_it_extends_a_schema_created_meanwhile(rsps, client):
     rsps.get(BASE + "customObjects/schemas", json=_schemas(EXISTING))
     rsps.put(BASE + f"customObjects/schemas/{EXISTING['id']}", json={"schema": EXISTING})
 
-    client.custom_object_schema_ensure(SPEC)
+    client.custom_objects.ensure_schema(SPEC)
 
     assert [call.request.method for call in rsps.calls] == ["GET", "POST", "GET", "PUT"]
 
@@ -236,7 +236,7 @@ RECORD = {
 def test_it_upserts_a_record_by_external_id(rsps, client):
     rsps.post(BASE + f"customObjects/records/{EXISTING['id']}", status=201, json={"record": RECORD})
 
-    record = client.custom_object_record_upsert(
+    record = client.custom_objects.upsert(
         _schema(),
         external_id="opp-6f1c2a9e",
         values={
@@ -276,7 +276,7 @@ def test_it_retries_an_upsert_that_may_not_have_arrived(rsps, client):
     rsps.post(url, status=502, body="Bad gateway")
     rsps.post(url, status=201, json={"record": RECORD})
 
-    record = client.custom_object_record_upsert(
+    record = client.custom_objects.upsert(
         _schema(), external_id="opp-6f1c2a9e", values={"name": "x"}, contact_id="10"
     )
 
@@ -286,19 +286,7 @@ def test_it_retries_an_upsert_that_may_not_have_arrived(rsps, client):
 
 def test_it_refuses_a_value_for_a_field_the_schema_lacks(client):
     with pytest.raises(ValueError, match="no field"):
-        client.custom_object_record_upsert(_schema(), external_id="x", values={"nope": 1})
-
-
-def test_it_lists_a_contacts_records(rsps, client):
-    url = BASE + f"customObjects/records/{EXISTING['id']}"
-    rsps.get(url, json={"records": [RECORD], "meta": {"total": 2, "count": 1, "limit": 1}})
-    rsps.get(url, json={"records": [{**RECORD, "id": "r-2"}], "meta": {"total": 2}})
-
-    records = list(client.custom_object_records_for_contact(_schema(), "10"))
-
-    assert [r.id for r in records] == [RECORD["id"], "r-2"]
-    assert query(rsps.calls[0])["filters[relationships.primary-contact][eq]"] == ["10"]
-    assert query(rsps.calls[1])["offset"] == ["1"]
+        client.custom_objects.upsert(_schema(), external_id="x", values={"nope": 1})
 
 
 def test_it_reads_record_values_back_in_the_units_it_wrote_them(rsps, client):
@@ -322,8 +310,8 @@ def test_it_reads_record_values_back_in_the_units_it_wrote_them(rsps, client):
         json={"schema": {**EXISTING, "fields": [_raw_field(f) for f in rich.fields]}},
     )
 
-    given_schema = client.custom_object_record(rich, "opp-1")
-    given_id = client.custom_object_record(schema_id, "opp-1")  # reads the schema once
+    given_schema = client.custom_objects.record(rich, "opp-1")
+    given_id = client.custom_objects.record(schema_id, "opp-1")  # reads the schema once
 
     for record in (given_schema, given_id):
         assert record.value("est-revenue") == Decimal("12500.50")
@@ -350,7 +338,7 @@ def test_it_finds_a_record_by_external_id(rsps, client):
         json={"message": "Not Found"},
     )
 
-    assert client.custom_object_record(EXISTING["id"], "opp/1") is None
+    assert client.custom_objects.record(EXISTING["id"], "opp/1") is None
     assert path(rsps.calls[0]).endswith("/external/opp%2F1")
 
 
@@ -358,10 +346,19 @@ def test_it_lists_schemas_with_deleted_fields_marked(rsps, client):
     rsps.get(BASE + "customObjects/schemas", json=_schemas(EXISTING))
     rsps.get(BASE + f"customObjects/schemas/{EXISTING['id']}", json={"schema": EXISTING})
 
-    (listed,) = client.custom_object_schemas()
-    single = client.custom_object_schema(EXISTING["id"])
+    (listed,) = client.custom_objects.schemas()
+    single = client.custom_objects.schema(EXISTING["id"])
 
     assert listed == single
     assert [f.id for f in listed.fields if f.deleted] == ["old-notes"]
     assert listed.relationships[0].namespace == "contacts"
     assert query(rsps.calls[1])["showFields"] == ["all"]
+
+
+def test_it_deletes_a_record_by_external_id(rsps, client):
+    url = BASE + f"customObjects/records/{EXISTING['id']}/external/"
+    rsps.delete(url + "opp-1", status=202, body="")
+    rsps.delete(url + "opp%2F2", status=404, json={"message": "Record not found"})
+
+    assert client.custom_objects.delete(EXISTING["id"], "opp-1") is True
+    assert client.custom_objects.delete(_schema(), "opp/2") is False  # quoted, never a path

@@ -306,7 +306,7 @@ def test_it_turns_a_refused_key_into_a_configuration_error_quickly(rsps, client,
     rsps.get(BASE + "users/me", status=403, json=FORBIDDEN)
 
     with pytest.raises(ConfigurationError) as caught:
-        client.contact("7")
+        client.contacts.get("7")
 
     assert caught.value.reason == ConfigReason.UNAUTHORIZED
     assert [path(call) for call in rsps.calls] == ["/api/3/contacts/7", "/api/3/users/me"]
@@ -340,7 +340,7 @@ def test_it_rides_out_a_transient_403_when_the_key_works(rsps, client):
     rsps.get(BASE + "fields", json={"fields": [], "meta": {"total": "0"}})
     rsps.get(BASE + "contacts/7", json=contact)
 
-    assert client.contact("7").email == "ana@contoso.example"
+    assert client.contacts.get("7").email == "ana@contoso.example"
 
 
 def test_it_retries_a_proven_key_twice_then_reports_a_missing_permission(rsps, client, clock):
@@ -349,7 +349,7 @@ def test_it_retries_a_proven_key_twice_then_reports_a_missing_permission(rsps, c
     rsps.get(BASE + "automations", status=403, json=FORBIDDEN)
 
     with pytest.raises(ConfigurationError) as caught:
-        list(client.automations())
+        list(client.automations.all())
 
     assert caught.value.reason == ConfigReason.FORBIDDEN
     paths = [path(call) for call in rsps.calls]
@@ -365,7 +365,7 @@ def test_it_notices_a_key_revoked_mid_run(rsps, client):
     rsps.get(BASE + "automations", status=403, json=FORBIDDEN)
 
     with pytest.raises(ConfigurationError) as caught:
-        list(client.automations())
+        list(client.automations.all())
 
     assert caught.value.reason == ConfigReason.UNAUTHORIZED
 
@@ -387,7 +387,7 @@ def test_it_retries_an_idempotent_upsert_after_a_server_error(rsps, client):
     rsps.post(BASE + "contact/sync", json=synced)
     rsps.get(BASE + "fields", json={"fields": [], "meta": {"total": "0"}})
 
-    result = client.contact_sync(ContactChanges(email="ana@contoso.example"))
+    result = client.contacts.sync(ContactChanges(email="ana@contoso.example"))
 
     assert result.contact.id == "1"
     assert [path(c) for c in rsps.calls].count("/api/3/contact/sync") == 2

@@ -36,7 +36,7 @@ CONTACT_FIELDS = {
 def test_it_lists_contact_fields_in_the_normalized_vocabulary(rsps, client):
     rsps.get(BASE + "fields", json=CONTACT_FIELDS)
 
-    fields = {info.key: info for info in client.contact_fields()}
+    fields = {info.key: info for info in client.fields("contact")}
 
     assert fields["email"].type == FieldType.EMAIL and fields["email"].required
     assert fields["firstName"].type == FieldType.TEXT
@@ -80,7 +80,7 @@ def test_it_pages_through_field_definitions(rsps, client):
         json={"fields": [{"id": "12", "title": "Late", "type": "text"}], "meta": {"total": "12"}},
     )
 
-    fields = client.custom_fields()
+    fields = client.custom_fields.for_contacts()
 
     assert [f.id for f in fields][-1] == "12"
     assert [c.request.url.split("?")[1] for c in rsps.calls] == [
@@ -111,7 +111,7 @@ def test_it_lists_account_fields_in_the_normalized_vocabulary(rsps, client):
         },
     )
 
-    fields = {info.key: info for info in client.account_fields()}
+    fields = {info.key: info for info in client.fields("account")}
 
     assert fields["name"].required and fields["accountUrl"].type == FieldType.URL
     assert fields["1"].type == FieldType.TEXT and fields["1"].alias == "SIZE"
@@ -145,7 +145,7 @@ def test_it_creates_a_choice_field_with_options_on_all_lists(rsps, client):
         BASE + "fieldRels", status=201, json={"fieldRel": {"id": "19", "field": 62, "relid": 0}}
     )
 
-    field = client.custom_field_create(
+    field = client.custom_fields.create(
         title="Stage",
         type="dropdown",
         perstag="STAGE",
@@ -186,7 +186,7 @@ def test_it_appends_only_missing_options_to_an_existing_field(rsps, client):
         json={"fieldOptions": [{"id": "3", "field": "62", "value": "Lost", "orderid": 3}]},
     )
 
-    added = client.custom_field_options_add("62", ["Won", "Lost"])
+    added = client.custom_fields.options_add("62", ["Won", "Lost"])
 
     assert body(rsps.calls[1]) == {
         "fieldOptions": [
@@ -202,7 +202,7 @@ def test_it_sends_nothing_when_a_field_has_every_option(rsps, client):
         json={"fieldOptions": [{"field": "62", "value": "Open", "orderid": 1}], "field": {}},
     )
 
-    assert client.custom_field_options_add("62", ["Open"]) == ()
+    assert client.custom_fields.options_add("62", ["Open"]) == ()
     assert len(rsps.calls) == 1
 
 
@@ -220,7 +220,7 @@ def test_it_creates_a_text_field_without_options(rsps, client):
     )
     rsps.post(BASE + "fieldRels", status=201, json={"fieldRel": {"id": "20"}})
 
-    field = client.custom_field_create(title="D365 id", type="text", options=["ignored"])
+    field = client.custom_fields.create(title="D365 id", type="text", options=["ignored"])
 
     assert field.id == "63"
     assert [path(call) for call in rsps.calls] == ["/api/3/fields", "/api/3/fieldRels"]
@@ -242,4 +242,4 @@ def test_it_reports_a_duplicate_title(rsps, client):
     )
 
     with pytest.raises(ConflictError, match="already a field"):
-        client.custom_field_create(title="Stage", type="text")
+        client.custom_fields.create(title="Stage", type="text")

@@ -41,7 +41,7 @@ def test_it_sends_the_key_the_user_agent_and_json(rsps, client):
     rsps.post(BASE + "webhooks", json={"webhook": {"id": "1", "name": "n", "url": "https://x"}})
 
     client.check()
-    client.webhook_create(name="n", url="https://x.example/hook", events=["update"])
+    client.webhooks.create(name="n", url="https://x.example/hook", events=["update"])
 
     get, post = (call.request for call in rsps.calls)
     assert get.headers["Api-Token"] == API_KEY
@@ -149,7 +149,7 @@ def test_it_waits_out_retry_after_and_pauses_the_whole_account(rsps, make_client
         # sends a request: it must wait for the same penalty.
         seen["first"] = seconds
         before = clock.now
-        list(second.automations())
+        list(second.automations.all())
         seen["second"] = clock.now - before
 
     first.http._sleep = first_waits
@@ -181,7 +181,7 @@ def test_it_uses_one_http_layer_for_every_request(rsps, client):
     rsps.get(BASE + "tags", json={"tags": [], "meta": {"total": "0"}})
 
     client.check()
-    client.tag_find_or_create("D365: Contact")
+    client.tags.ensure("D365: Contact")
 
     assert client.throttle is client.http.throttle
     assert body(rsps.calls[-1]) == {

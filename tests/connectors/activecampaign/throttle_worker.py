@@ -22,7 +22,7 @@ def main(api_url: str, store_url: str, count: int, start_at: float) -> None:
     store = LocalStore() if store_url == "local" else RedisStore(store_url)
     client = ActiveCampaignClient(
         ActiveCampaignConfig(api_url=api_url, api_key="throttle-test-key", budget_share=1.0),
-        http_settings=HttpSettings(connect_timeout=5, read_timeout=10),
+        http_settings=HttpSettings(connect_timeout=5, read_timeout=10, allow_local_urls=True),
         throttle_store=store,
         retry=RetryPolicy(attempts=1),
     )

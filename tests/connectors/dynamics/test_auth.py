@@ -34,7 +34,7 @@ from .conftest import (
 
 
 def _entra_error(code: int, error: str, text: str) -> dict:
-    # The shape Entra answers with (reference §1.2; ALM4Dataverse/…PowerShell#23).
+    # The shape Entra answers with (ALM4Dataverse/…PowerShell#23).
     return {
         "error": error,
         "error_description": f"AADSTS{code}: {text}\r\nTrace ID: 747b9c67\r\n"

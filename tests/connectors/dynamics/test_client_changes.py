@@ -17,7 +17,7 @@ LEAD_ENTITY = API + (
     "EntityDefinitions(LogicalName='lead')?$select=LogicalName,EntitySetName,PrimaryIdAttribute,"
     "PrimaryNameAttribute,ChangeTrackingEnabled,IsOptimisticConcurrencyEnabled"
 )
-TRACKED = "odata.track-changes,odata.maxpagesize=1000"
+TRACKED = "odata.track-changes,odata.maxpagesize=5000"
 DELTA_LINK = API + (
     "leads?$select=firstname,lastname,leadid,modifiedon"
     "&$deltatoken=919042%2108%2f22%2f2017%2008%3a10%3a44"
@@ -177,9 +177,9 @@ def test_it_falls_back_to_polling_when_the_delta_link_expired(client, mocked, le
         "&$filter=modifiedon%20ge%202024-03-01T11:50:00Z"
         "&$orderby=modifiedon%20asc,leadid%20asc"
     )
-    assert poll.request.headers["Prefer"] == "odata.maxpagesize=1000"
+    assert poll.request.headers["Prefer"] == "odata.maxpagesize=5000"
     assert calls[-1].request.url == page2
-    assert calls[-1].request.headers["Prefer"] == "odata.maxpagesize=1000"
+    assert calls[-1].request.headers["Prefer"] == "odata.maxpagesize=5000"
     assert {b.mode for b in batches} == {ChangeMode.POLLING}
     assert {b.fallback for b in batches} == {FallbackReason.TOKEN_EXPIRED}
     assert [[r.id for r in b.rows] for b in batches] == [[L1, L2], [L3]]

@@ -171,7 +171,7 @@ def test_it_adds_a_safe_filter(client, mocked):
         "&$orderby=modifiedon%20asc,contactid%20asc"
     )
     # No lookup among the columns: no annotations asked for.
-    assert dataverse_calls(mocked)[-1].request.headers["Prefer"] == "odata.maxpagesize=1000"
+    assert dataverse_calls(mocked)[-1].request.headers["Prefer"] == "odata.maxpagesize=5000"
 
 
 def test_it_reads_only_the_key_without_any_metadata_call(client, mocked):

@@ -74,7 +74,9 @@ def make_client(sandboxes, clock) -> Callable[..., ActiveCampaignClient]:
                 api_key=api_key or sandboxes.activecampaign.api_key,
                 budget_share=budget_share,
             ),
-            http_settings=HttpSettings(connect_timeout=2.0, read_timeout=10.0),
+            http_settings=HttpSettings(
+                connect_timeout=2.0, read_timeout=10.0, allow_local_urls=True
+            ),
             throttle_store=store or LocalStore(clock=clock),
             retry=retry or RetryPolicy(attempts=5, backoff=0.05, backoff_max=1.0),
             sleep=sleep or clock.sleep,

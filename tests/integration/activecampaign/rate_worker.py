@@ -23,7 +23,7 @@ def main(api_url: str, api_key: str, store_url: str, count: int, start_at: float
     store = LocalStore() if store_url == "local" else RedisStore(store_url)
     client = ActiveCampaignClient(
         ActiveCampaignConfig(api_url=api_url, api_key=api_key, budget_share=1.0),
-        http_settings=HttpSettings(connect_timeout=5, read_timeout=10),
+        http_settings=HttpSettings(connect_timeout=5, read_timeout=10, allow_local_urls=True),
         throttle_store=store,
         retry=RetryPolicy(attempts=1),
     )
@@ -32,9 +32,9 @@ def main(api_url: str, api_key: str, store_url: str, count: int, start_at: float
         if i % 3 == 0:
             client.check()
         elif i % 3 == 1:
-            client.tag(f"{name}-tag-{i}")  # a search: nothing cached under a new name
+            client.tags.find(f"{name}-tag-{i}")  # a search: nothing cached under a new name
         else:
-            client.contact_sync(ContactChanges(email=f"{name}-{i}@rate.example"))
+            client.contacts.sync(ContactChanges(email=f"{name}-{i}@rate.example"))
 
 
 if __name__ == "__main__":

@@ -94,7 +94,7 @@ def test_it_says_the_key_was_refused_on_the_first_real_call_too(make_client, ac)
     client = make_client(api_key="f" * 72)
 
     with pytest.raises(ConfigurationError) as caught:
-        list(client.contacts())
+        list(client.contacts.all())
 
     assert caught.value.reason == ConfigReason.UNAUTHORIZED
     assert len(ac.log.entries()) <= 2  # the call, then one users/me probe

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.activecampaign import ContactChanges
-from connectors.activecampaign.client import account_throttle_key
+from connectors.activecampaign import ContactChanges, account_throttle_key
 from connectors.ratelimit import LocalStore
 
 pytestmark = pytest.mark.integration
@@ -127,10 +126,10 @@ def test_it_meets_no_429_from_the_sandboxes_own_limit_in_normal_operation(make_c
     client = make_client(store=LocalStore(), sleep=time.sleep)
 
     client.check()
-    contact = client.contact_sync(ContactChanges(email="ana@contoso.example")).contact
+    contact = client.contacts.sync(ContactChanges(email="ana@contoso.example")).contact
     for i in range(6):
-        client.contact_tag_add(contact.id, f"Tag {i}")  # a search, a create, a link each
-    client.contact_tags(contact.id)
+        client.tags.add(contact.id, f"Tag {i}")  # a search, a create, a link each
+    client.tags.for_contact(contact.id)
 
     log = [e for e in ac.log.entries() if e.account]
     assert len(log) >= 20

@@ -42,7 +42,7 @@ def test_it_pages_every_contact_by_id_to_the_end(client, ac):
     expected = [row["id"] for row in ac.db.execute("SELECT id FROM contacts ORDER BY id")]
     assert len(expected) > 300
 
-    contacts = list(client.contacts())
+    contacts = list(client.contacts.all())
 
     assert [int(c.id) for c in contacts] == expected
     pages = contact_queries(ac)
@@ -57,14 +57,14 @@ def test_it_pages_every_contact_by_id_to_the_end(client, ac):
 
 def test_it_reads_the_seeded_values_typed_from_the_side_load(client, ac):
     ac.seed(120)
-    fields = {f.title: f for f in client.custom_fields()}
+    fields = {f.title: f for f in client.custom_fields.for_contacts()}
     stored = {
         (row["contact"], row["field"]): row["value"]
         for row in ac.db.execute("SELECT contact, field, value FROM field_values")
     }
     assert stored
 
-    contacts = list(client.contacts())
+    contacts = list(client.contacts.all())
 
     read = {
         (int(contact.id), int(value.field_id)): value.raw
@@ -81,18 +81,75 @@ def test_it_reads_the_seeded_values_typed_from_the_side_load(client, ac):
     assert any(isinstance(v.value, date) for v in birthdays if v is not None)
 
 
+# -- field values the list does not side-load ---------------------------------------------------
+@pytest.fixture
+def list_without_value_side_load(monkeypatch):
+    """The sandbox's contact list answering as if it knew no `include=fieldValues` (the public
+    reference does not promise it): everything else unchanged."""
+    from sandbox.activecampaign import contacts as sandbox_contacts
+
+    includes = sandbox_contacts.CONTACT_INCLUDES - {"fieldValues"}
+    monkeypatch.setattr(sandbox_contacts, "CONTACT_INCLUDES", includes)
+
+
+def test_it_reads_values_per_contact_when_the_list_does_not_side_load_them(
+    client, ac, list_without_value_side_load
+):
+    ac.seed(30)
+    stored = {
+        (row["contact"], row["field"]): row["value"]
+        for row in ac.db.execute("SELECT contact, field, value FROM field_values")
+    }
+    assert stored
+    ids = [row["id"] for row in ac.db.execute("SELECT id FROM contacts ORDER BY id")]
+
+    contacts = list(client.contacts.all())
+
+    assert [int(c.id) for c in contacts] == ids
+    assert all(c.field_values_loaded for c in contacts)
+    read = {(int(c.id), int(v.field_id)): v.raw for c in contacts for v in c.field_values}
+    assert read == stored
+    pages = contact_queries(ac)
+    assert pages and all(q["include"] == ["fieldValues"] for q in pages)
+    per_contact = ac.log.entries(method="GET", path_prefix="/api/3/contacts/")
+    assert sorted(int(e.path.split("/")[4]) for e in per_contact) == ids
+
+
+def test_it_rereads_known_contacts_by_id_in_few_requests(client, ac):
+    ac.seed(250)
+    ids = [str(row["id"]) for row in ac.db.execute("SELECT id FROM contacts ORDER BY id")]
+    wanted = ids[5:165]  # 160 of them
+    gone = wanted[3]
+    client.contacts.delete(gone)
+    before = len(contact_queries(ac))
+
+    contacts = client.contacts.get_many(wanted)
+
+    assert [c.id for c in contacts] == [i for i in wanted if i != gone]
+    assert all(c.field_values_loaded for c in contacts)
+    assert len(contact_queries(ac)) - before == 2  # 100 ids a request
+    stored = {
+        (row["contact"], row["field"]): row["value"]
+        for row in ac.db.execute("SELECT contact, field, value FROM field_values")
+        if str(row["contact"]) in set(wanted)
+    }
+    assert {(int(c.id), int(v.field_id)): v.raw for c in contacts for v in c.field_values} == (
+        stored
+    )
+
+
 # -- typed values written and read back --------------------------------------------------------
 @pytest.fixture
 def typed_fields(client):
     return {
-        "text": client.custom_field_create(title="D365 Id", type="text"),
-        "number": client.custom_field_create(title="Employees", type="number"),
-        "date": client.custom_field_create(title="Birthday", type="date"),
-        "datetime": client.custom_field_create(title="Last meeting", type="datetime"),
-        "dropdown": client.custom_field_create(
+        "text": client.custom_fields.create(title="D365 Id", type="text"),
+        "number": client.custom_fields.create(title="Employees", type="number"),
+        "date": client.custom_fields.create(title="Birthday", type="date"),
+        "datetime": client.custom_fields.create(title="Last meeting", type="datetime"),
+        "dropdown": client.custom_fields.create(
             title="Lead source", type="dropdown", options=["Web", "Partner", "Event"]
         ),
-        "listbox": client.custom_field_create(
+        "listbox": client.custom_fields.create(
             title="Interests", type="listbox", options=["Webinars", "Newsletter", "Events"]
         ),
     }
@@ -100,7 +157,7 @@ def typed_fields(client):
 
 def test_it_reads_back_typed_values_through_every_read_path(client, typed_fields):
     meeting = datetime(2024, 5, 31, 14, 45, tzinfo=UTC)
-    written = client.contact_sync(
+    written = client.contacts.sync(
         ContactChanges(
             email="ana.silva@contoso.example",
             first_name="Ana",
@@ -114,7 +171,7 @@ def test_it_reads_back_typed_values_through_every_read_path(client, typed_fields
             },
         )
     ).contact
-    client.contact_sync(ContactChanges(email="other@contoso.example", first_name="Other"))
+    client.contacts.sync(ContactChanges(email="other@contoso.example", first_name="Other"))
     expected = {
         typed_fields["text"].id: "6f1c2a9e-d365",
         typed_fields["number"].id: Decimal("1250.5"),
@@ -124,9 +181,9 @@ def test_it_reads_back_typed_values_through_every_read_path(client, typed_fields
         typed_fields["listbox"].id: ("Webinars", "Events"),
     }
 
-    listed = {c.email: c for c in client.contacts()}
-    single = client.contact(written.id)
-    by_email = client.contact_by_email("ANA.SILVA@contoso.example")
+    listed = {c.email: c for c in client.contacts.all()}
+    single = client.contacts.get(written.id)
+    by_email = client.contacts.find_by_email("ANA.SILVA@contoso.example")
 
     for contact in (written, listed["ana.silva@contoso.example"], single, by_email):
         assert {v.field_id: v.value for v in contact.field_values} == expected
@@ -140,11 +197,11 @@ def test_it_reads_changes_since_a_moment_across_the_accounts_midnight(client, ac
     ids = {}
     for hours, email in zip([0, 1, 2, 3], emails, strict=True):
         at(ac, T0 + timedelta(hours=hours))
-        ids[email] = client.contact_sync(ContactChanges(email=email, first_name="x")).contact.id
+        ids[email] = client.contacts.sync(ContactChanges(email=email, first_name="x")).contact.id
 
     # since = 05:30 UTC = 00:30 local on May 1st: c (05:30, inclusive) and d (06:30).
     since = T0 + timedelta(hours=2)
-    exact = list(client.contacts_changed_since(since, overlap=timedelta(0)))
+    exact = list(client.contacts.changed_since(since, overlap=timedelta(0)))
 
     assert [c.email for c in exact] == ["c@tz.example", "d@tz.example"]
     assert [c.updated_at for c in exact] == [since, since + timedelta(hours=1)]
@@ -155,7 +212,7 @@ def test_it_reads_changes_since_a_moment_across_the_accounts_midnight(client, ac
     # The same instant written in other zones asks for the same contacts.
     for zone in ("America/Chicago", "Asia/Tokyo"):
         moment = since.astimezone(ZoneInfo(zone))
-        again = list(client.contacts_changed_since(moment, overlap=timedelta(0)))
+        again = list(client.contacts.changed_since(moment, overlap=timedelta(0)))
         assert [c.email for c in again] == ["c@tz.example", "d@tz.example"]
 
 
@@ -163,18 +220,18 @@ def test_it_rereads_an_overlap_and_skips_versions_already_handled(client, ac):
     emails = ["a@tz.example", "b@tz.example", "c@tz.example"]
     for hours, email in zip([0, 10, 20], emails, strict=True):
         at(ac, T0 + timedelta(hours=hours))
-        client.contact_sync(ContactChanges(email=email, first_name="x"))
+        client.contacts.sync(ContactChanges(email=email, first_name="x"))
     last_run = T0 + timedelta(hours=10)
 
     # First run since last_run with the default 24 h overlap re-reads everything from T0-14h.
-    first = list(client.contacts_changed_since(last_run))
+    first = list(client.contacts.changed_since(last_run))
     assert [c.email for c in first] == emails
     handled = {c.version for c in first}
 
     # a changes (its udate moves); b and c do not. The next run sees a's new version only.
     at(ac, T0 + timedelta(hours=21))
-    client.contact_sync(ContactChanges(email="a@tz.example", first_name="Changed"))
-    second = list(client.contacts_changed_since(T0 + timedelta(hours=20), seen=handled))
+    client.contacts.sync(ContactChanges(email="a@tz.example", first_name="Changed"))
+    second = list(client.contacts.changed_since(T0 + timedelta(hours=20), seen=handled))
 
     assert [(c.email, c.first_name) for c in second] == [("a@tz.example", "Changed")]
     assert second[0].updated_at == T0 + timedelta(hours=21)
@@ -182,7 +239,7 @@ def test_it_rereads_an_overlap_and_skips_versions_already_handled(client, ac):
 
 # -- the field lists a person maps from ---------------------------------------------------------
 def test_it_lists_contact_fields_with_types_and_options(client, typed_fields):
-    fields = {f.key: f for f in client.contact_fields()}
+    fields = {f.key: f for f in client.fields("contact")}
 
     for key in ("email", "firstName", "lastName", "phone", "jobTitle", "account"):
         assert key in fields and not fields[key].custom
@@ -212,9 +269,9 @@ def test_it_lists_account_fields_with_types_and_options(client, sandboxes):
         {"fieldLabel": "Revenue", "fieldType": "currency", "fieldDefaultCurrency": "eur"},
     ):
         answer = api.post(url, json={"accountCustomFieldMetum": meta}, timeout=5)
-        assert answer.ok, answer.text  # 200: SPEC create-an-account-custom-field-meta
+        assert answer.ok, answer.text  # 200, as the reference's create-an-account-custom-field-meta
 
-    fields = {f.label: f for f in client.account_fields()}
+    fields = {f.label: f for f in client.fields("account")}
 
     assert fields["Account name"].required
     assert fields["Tier"].type == FieldType.CHOICE

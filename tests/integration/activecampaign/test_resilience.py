@@ -58,40 +58,42 @@ def rows(ac, sql: str, *params) -> list:
 def test_it_loses_and_doubles_nothing_when_the_server_misbehaves(make_client, clock, ac, sandboxes):
     client = make_client(retry=RetryPolicy(attempts=8, backoff=0.05, backoff_max=1.0))
     # Arranged before the trouble starts: the definitions the workload writes into.
-    segment = client.custom_field_create(title="Segment", type="text")
-    schema = client.custom_object_schema_ensure(SPEC)
+    segment = client.custom_fields.create(title="Segment", type="text")
+    schema = client.custom_objects.ensure_schema(SPEC)
     setup_requests = len(ac.log.entries())
     faults_url = f"{sandboxes.activecampaign.api_url}/_sandbox/faults"
-    requests.put(faults_url, json=FAULTS, timeout=5).raise_for_status()
+    requests.put(
+        faults_url, json=FAULTS, headers=sandboxes.control_headers, timeout=5
+    ).raise_for_status()
 
     ids: dict[str, str] = {}
     for i in range(PEOPLE):
         email = f"person{i:03d}@resilience.example"
-        contact = client.contact_sync(
+        contact = client.contacts.sync(
             ContactChanges(email=email, first_name=f"P{i}", field_values={segment.id: f"S{i % 3}"})
         ).contact
         ids[email] = contact.id
-        client.contact_tag_add(contact.id, "D365: Contact")
-        client.contact_tag_add(contact.id, "Even" if i % 2 == 0 else "Odd")
+        client.tags.add(contact.id, "D365: Contact")
+        client.tags.add(contact.id, "Even" if i % 2 == 0 else "Odd")
         if i % 4 == 0:
-            client.contact_tag_add(contact.id, "Temporary")
-            client.contact_tag_remove(contact.id, "Temporary")
-        client.custom_object_record_upsert(
+            client.tags.add(contact.id, "Temporary")
+            client.tags.remove(contact.id, "Temporary")
+        client.custom_objects.upsert(
             schema,
             external_id=f"opp-{i:03d}",
             values={"name": f"Deal {i}", "stage": "Qualify", "amount": Decimal(i * 100)},
             contact_id=contact.id,
         )
         if i % 2 == 0:  # the same record again, one stage on: an update, never a second record
-            client.custom_object_record_upsert(
+            client.custom_objects.upsert(
                 schema,
                 external_id=f"opp-{i:03d}",
                 values={"name": f"Deal {i}", "stage": "Develop", "amount": Decimal(i * 100)},
                 contact_id=contact.id,
             )
-        account = client.account_find_or_create(f"Company {i % COMPANIES}")
-        client.account_contact_link(contact.id, account.id, job_title=f"Role {i % 5}")
-    imported = client.bulk_import(
+        account = client.accounts.ensure(f"Company {i % COMPANIES}")
+        client.accounts.link_contact(contact.id, account.id, job_title=f"Role {i % 5}")
+    imported = client.imports.bulk(
         [
             ImportContact(email=f"import{i:03d}@resilience.example", tags=("Imported",))
             for i in range(IMPORTED)
@@ -99,7 +101,7 @@ def test_it_loses_and_doubles_nothing_when_the_server_misbehaves(make_client, cl
         poll_interval=0.05,
         wait=30,
     )
-    listed = list(client.contacts())
+    listed = list(client.contacts.all())
 
     # -- nothing lost -----------------------------------------------------------------------
     assert imported.count(ImportOutcome.IMPORTED) == IMPORTED
@@ -154,28 +156,32 @@ def test_it_doubles_nothing_when_answers_come_after_the_client_gave_up(
     A retried create then meets what the first try made; what the sandbox holds must still
     be one of each."""
     client = make_client(retry=RetryPolicy(attempts=8, backoff=0.05, backoff_max=1.0))
-    client.http.settings = HttpSettings(connect_timeout=2.0, read_timeout=TIMEOUT)
-    schema = client.custom_object_schema_ensure(SPEC)
+    client.http.settings = HttpSettings(
+        connect_timeout=2.0, read_timeout=TIMEOUT, allow_local_urls=True
+    )
+    schema = client.custom_objects.ensure_schema(SPEC)
     setup_requests = len(ac.log.entries())
     faults_url = f"{sandboxes.activecampaign.api_url}/_sandbox/faults"
     slow = {"latency": 0.0, "latency_jitter": 0.06, "seed": 7}
-    requests.put(faults_url, json=slow, timeout=5).raise_for_status()
+    requests.put(
+        faults_url, json=slow, headers=sandboxes.control_headers, timeout=5
+    ).raise_for_status()
 
     people = 8
     for i in range(people):
-        contact = client.contact_sync(
+        contact = client.contacts.sync(
             ContactChanges(email=f"late{i:02d}@resilience.example")
         ).contact
-        client.contact_tag_add(contact.id, "Late")
-        client.contact_tag_add(contact.id, f"Late {i % 3}")
-        client.custom_object_record_upsert(
+        client.tags.add(contact.id, "Late")
+        client.tags.add(contact.id, f"Late {i % 3}")
+        client.custom_objects.upsert(
             schema,
             external_id=f"late-{i:02d}",
             values={"name": f"Deal {i}"},
             contact_id=contact.id,
         )
-        account = client.account_find_or_create(f"Late Company {i % 3}")
-        client.account_contact_link(contact.id, account.id)
+        account = client.accounts.ensure(f"Late Company {i % 3}")
+        client.accounts.link_contact(contact.id, account.id)
     time.sleep(0.2)  # the last requests the client gave up on finish on the sandbox
 
     log = [e for e in ac.log.entries()[setup_requests:] if not e.path.startswith("/_sandbox/")]

@@ -19,6 +19,7 @@ from connectors.activecampaign import (
     CustomObjectSchemaSpec,
     ImportContact,
     ImportOutcome,
+    ListStatus,
 )
 from connectors.errors import ConflictError
 from connectors.types import ChoiceOption
@@ -49,9 +50,9 @@ def api(sandboxes):
 
 # -- contact/sync and PUT ------------------------------------------------------------------
 def test_it_creates_then_updates_only_the_given_fields(client, ac):
-    colour = client.custom_field_create(title="Colour", type="text")
-    size = client.custom_field_create(title="Size", type="text")
-    first = client.contact_sync(
+    colour = client.custom_fields.create(title="Colour", type="text")
+    size = client.custom_fields.create(title="Size", type="text")
+    first = client.contacts.sync(
         ContactChanges(
             email="ana@contoso.example",
             first_name="Ana",
@@ -62,13 +63,13 @@ def test_it_creates_then_updates_only_the_given_fields(client, ac):
     )
     assert first.created
 
-    second = client.contact_sync(
+    second = client.contacts.sync(
         ContactChanges(email="ana@contoso.example", last_name="Silva-Costa", first_name="")
     )
 
     assert not second.created
     assert second.contact.id == first.contact.id
-    stored = client.contact(first.contact.id)
+    stored = client.contacts.get(first.contact.id)
     # An empty first name is "not given", never a clear; what was not sent stays.
     assert (stored.first_name, stored.last_name, stored.phone) == (
         "Ana",
@@ -81,9 +82,9 @@ def test_it_creates_then_updates_only_the_given_fields(client, ac):
 
 
 def test_it_clears_only_what_is_deliberately_cleared(client):
-    colour = client.custom_field_create(title="Colour", type="text")
-    size = client.custom_field_create(title="Size", type="text")
-    contact = client.contact_sync(
+    colour = client.custom_fields.create(title="Colour", type="text")
+    size = client.custom_fields.create(title="Size", type="text")
+    contact = client.contacts.sync(
         ContactChanges(
             email="ana@contoso.example",
             first_name="Ana",
@@ -92,22 +93,22 @@ def test_it_clears_only_what_is_deliberately_cleared(client):
         )
     ).contact
 
-    client.contact_sync(
+    client.contacts.sync(
         ContactChanges(email="ana@contoso.example", clear=frozenset({"phone", colour.id}))
     )
 
-    stored = client.contact(contact.id)
+    stored = client.contacts.get(contact.id)
     assert (stored.first_name, stored.phone) == ("Ana", "")
     assert stored.field_value(colour.id).raw == ""
     assert stored.field_value(size.id).raw == "M"
 
 
 def test_it_changes_an_email_by_id_without_making_a_second_contact(client, ac):
-    contact = client.contact_sync(
+    contact = client.contacts.sync(
         ContactChanges(email="old@contoso.example", first_name="Ana")
     ).contact
 
-    updated = client.contact_update(contact.id, ContactChanges(email="new@contoso.example"))
+    updated = client.contacts.update(contact.id, ContactChanges(email="new@contoso.example"))
 
     assert (updated.id, updated.email, updated.first_name) == (
         contact.id,
@@ -115,20 +116,61 @@ def test_it_changes_an_email_by_id_without_making_a_second_contact(client, ac):
         "Ana",
     )
     # The next sync by the new address finds the same contact.
-    again = client.contact_sync(ContactChanges(email="new@contoso.example", last_name="Silva"))
+    again = client.contacts.sync(ContactChanges(email="new@contoso.example", last_name="Silva"))
     assert not again.created and again.contact.id == contact.id
-    assert client.contact_by_email("old@contoso.example") is None
+    assert client.contacts.find_by_email("old@contoso.example") is None
     assert count(ac, "SELECT COUNT(*) FROM contacts") == 1
 
 
 def test_it_refuses_an_email_taken_by_another_contact_as_a_conflict(client):
-    client.contact_sync(ContactChanges(email="taken@contoso.example"))
-    other = client.contact_sync(ContactChanges(email="other@contoso.example")).contact
+    client.contacts.sync(ContactChanges(email="taken@contoso.example"))
+    other = client.contacts.sync(ContactChanges(email="other@contoso.example")).contact
 
     with pytest.raises(ConflictError) as caught:
-        client.contact_update(other.id, ContactChanges(email="taken@contoso.example"))
+        client.contacts.update(other.id, ContactChanges(email="taken@contoso.example"))
 
     assert caught.value.field == "email"
+
+
+def test_it_deletes_contacts_accounts_and_records_and_takes_gone_as_done(client, ac):
+    contact = client.contacts.sync(ContactChanges(email="ana@contoso.example")).contact
+    account = client.accounts.ensure("Contoso")
+    schema = client.custom_objects.ensure_schema(OPPORTUNITY_V1)
+    client.custom_objects.upsert(schema, external_id="opp-1", values={"name": "Renewal"})
+
+    assert client.contacts.delete(contact.id) is True
+    assert client.accounts.delete(account.id) is True
+    assert client.custom_objects.delete(schema, "opp-1") is True
+
+    assert client.contacts.find_by_email("ana@contoso.example") is None
+    assert client.accounts.find("Contoso") is None
+    assert client.custom_objects.record(schema, "opp-1") is None
+    # Deleted meanwhile (by someone else, or by our own earlier try): done either way.
+    assert client.contacts.delete(contact.id) is False
+    assert client.accounts.delete(account.id) is False
+    assert client.custom_objects.delete(schema, "opp-1") is False
+
+
+# -- lists -------------------------------------------------------------------------------------
+def test_it_subscribes_and_unsubscribes_without_overriding_an_unsubscribe(client, ac, api):
+    newsletter = api("POST", "lists", {"list": {"name": "Newsletter", "sender_url": "x"}})["list"]
+    contact = client.contacts.sync(ContactChanges(email="ana@contoso.example")).contact
+
+    assert [m.name for m in client.lists.all()] == ["Newsletter"]
+    assert client.lists.subscribe(contact.id, newsletter["id"]).status is ListStatus.ACTIVE
+    assert client.lists.unsubscribe(contact.id, newsletter["id"]).status is (
+        ListStatus.UNSUBSCRIBED
+    )
+    # She unsubscribed: a sync that wants her on the list leaves her off it.
+    kept = client.lists.subscribe(contact.id, newsletter["id"])
+
+    assert kept.status is ListStatus.UNSUBSCRIBED
+    stored = ac.db.execute_one(
+        "SELECT status FROM contact_lists WHERE contact = ?", (int(contact.id),)
+    )
+    assert stored["status"] == 2
+    (membership,) = client.lists.for_contact(contact.id)
+    assert (membership.list_id, membership.status) == (newsletter["id"], ListStatus.UNSUBSCRIBED)
 
 
 # -- bulk import -----------------------------------------------------------------------------
@@ -147,7 +189,7 @@ def test_it_imports_600_contacts_in_three_requests_and_polls_them_to_the_end(
     make_client, clock, ac
 ):
     client = make_client(sleep=patient_sleep(clock))
-    segment = client.custom_field_create(title="Segment", type="text")
+    segment = client.custom_fields.create(title="Segment", type="text")
     ac.import_delay = 0.15  # each batch waits "outstanding" a little, as AC's queue does
     people = [
         ImportContact(
@@ -161,7 +203,7 @@ def test_it_imports_600_contacts_in_three_requests_and_polls_them_to_the_end(
         for i in range(600)
     ]
 
-    result = client.bulk_import(people, poll_interval=0.5, wait=120)
+    result = client.imports.bulk(people, poll_interval=0.5, wait=120)
 
     assert result.count(ImportOutcome.IMPORTED) == 600
     assert len(result.batch_ids) == 3
@@ -183,7 +225,7 @@ def test_it_maps_refused_and_skipped_contacts_back_to_their_inputs(make_client, 
     client = make_client(sleep=patient_sleep(clock))
     newsletter = api("POST", "lists", {"list": {"name": "Newsletter", "sender_url": "x"}})
     list_id = newsletter["list"]["id"]
-    gone = client.contact_sync(ContactChanges(email="gone@import.example")).contact
+    gone = client.contacts.sync(ContactChanges(email="gone@import.example")).contact
     api(
         "POST",
         "contactLists",
@@ -197,7 +239,7 @@ def test_it_maps_refused_and_skipped_contacts_back_to_their_inputs(make_client, 
         ImportContact(email="ok2@import.example", subscribe_list_ids=(list_id,)),
     ]
 
-    result = client.bulk_import(people, poll_interval=0.5, wait=60)
+    result = client.imports.bulk(people, poll_interval=0.5, wait=60)
 
     outcomes = [(r.index, r.email, r.outcome) for r in result.results]
     assert outcomes == [
@@ -216,41 +258,42 @@ def test_it_maps_refused_and_skipped_contacts_back_to_their_inputs(make_client, 
 
 # -- tags --------------------------------------------------------------------------------------
 def test_it_finds_or_creates_tags_and_adds_and_removes_them_once(client, make_client, ac):
-    contact = client.contact_sync(ContactChanges(email="ana@contoso.example")).contact
-    created = client.tag_find_or_create("D365: Customer")
+    contact = client.contacts.sync(ContactChanges(email="ana@contoso.example")).contact
+    created = client.tags.ensure("D365: Customer")
 
     # Another process (no cache) finds it by name, whatever the case.
-    found = make_client().tag_find_or_create("d365: customer")
-    client.contact_tag_add(contact.id, "D365: Customer")
-    client.contact_tag_add(contact.id, created)
+    found = make_client().tags.ensure("d365: customer")
+    client.tags.add(contact.id, "D365: Customer")
+    client.tags.add(contact.id, created)
 
     assert found.id == created.id
     assert count(ac, "SELECT COUNT(*) FROM tags") == 1
     assert requests_by_path(ac, "POST")[("POST", "/api/3/tags")] == 1
     assert count(ac, "SELECT COUNT(*) FROM contact_tags") == 1
-    assert [t.tag_id for t in client.contact_tags(contact.id)] == [created.id]
+    assert [t.tag_id for t in client.tags.for_contact(contact.id)] == [created.id]
 
-    assert client.contact_tag_remove(contact.id, "D365: Customer") is True
+    assert client.tags.remove(contact.id, "D365: Customer") is True
     assert count(ac, "SELECT COUNT(*) FROM contact_tags") == 0
-    assert client.contact_tag_remove(contact.id, "D365: Customer") is False
-    assert client.contact_tag_remove(contact.id, "Never existed") is False
+    assert client.tags.remove(contact.id, "D365: Customer") is False
+    assert client.tags.remove(contact.id, "Never existed") is False
 
 
 def test_it_takes_a_404_on_untagging_as_done(client, ac, sandboxes):
-    contact = client.contact_sync(ContactChanges(email="ana@contoso.example")).contact
-    client.contact_tag_add(contact.id, "Webinar attendee")
-    stale = client.contact_tags(contact.id)
+    contact = client.contacts.sync(ContactChanges(email="ana@contoso.example")).contact
+    client.tags.add(contact.id, "Webinar attendee")
+    stale = client.tags.for_contact(contact.id)
     # An automation (here: a user in AC's UI) removes it between our read and our DELETE.
     removed = requests.post(
         f"{sandboxes.activecampaign.api_url}/_sandbox/activecampaign/demo/contacts/"
         f"{contact.id}/tags",
         json={"tag": "Webinar attendee", "remove": True},
+        headers=sandboxes.control_headers,
         timeout=5,
     )
     assert removed.json() == {"changed": True}
-    client.contact_tags = lambda contact_id: stale
+    client.tags.for_contact = lambda contact_id: stale
 
-    assert client.contact_tag_remove(contact.id, "Webinar attendee") is True
+    assert client.tags.remove(contact.id, "Webinar attendee") is True
 
     deletes = ac.log.entries(method="DELETE", path_prefix="/api/3/contactTags/")
     assert [e.status for e in deletes] == [404]
@@ -275,7 +318,7 @@ def test_it_finds_or_creates_accounts_with_custom_fields(client, ac, api):
         },
     )["accountCustomFieldMetum"]["id"]
 
-    created = client.account_find_or_create(
+    created = client.accounts.ensure(
         "Contoso Ltd",
         url="https://contoso.example",
         fields=[
@@ -283,18 +326,18 @@ def test_it_finds_or_creates_accounts_with_custom_fields(client, ac, api):
             AccountFieldInput(regions, ["EU", "APAC"]),
         ],
     )
-    again = client.account_find_or_create("contoso ltd")
+    again = client.accounts.ensure("contoso ltd")
 
     assert again.id == created.id
     assert count(ac, "SELECT COUNT(*) FROM companies") == 1
-    values = {v.field_id: v for v in client.account(created.id).field_values}
+    values = {v.field_id: v for v in client.accounts.get(created.id).field_values}
     assert values[revenue].value == Decimal("12500.50")
     assert values[revenue].currency.upper() == "EUR"
     assert values[regions].value == ("EU", "APAC")
 
-    client.account_update(created.id, fields=[AccountFieldInput(regions, ["US"])])
-    client.account_find_or_create("Fabrikam Inc")
-    listed = {a.name: a for a in client.accounts()}
+    client.accounts.update(created.id, fields=[AccountFieldInput(regions, ["US"])])
+    client.accounts.ensure("Fabrikam Inc")
+    listed = {a.name: a for a in client.accounts.all()}
     assert {v.field_id: v.value for v in listed["Contoso Ltd"].field_values} == {
         revenue: Decimal("12500.50"),
         regions: ("US",),
@@ -303,38 +346,38 @@ def test_it_finds_or_creates_accounts_with_custom_fields(client, ac, api):
 
 
 def test_it_links_a_contact_to_one_account_and_moves_it(client, ac):
-    contact = client.contact_sync(ContactChanges(email="ana@contoso.example")).contact
-    contoso = client.account_find_or_create("Contoso Ltd")
-    fabrikam = client.account_find_or_create("Fabrikam Inc")
+    contact = client.contacts.sync(ContactChanges(email="ana@contoso.example")).contact
+    contoso = client.accounts.ensure("Contoso Ltd")
+    fabrikam = client.accounts.ensure("Fabrikam Inc")
 
-    first = client.account_contact_link(contact.id, contoso.id, job_title="Buyer")
-    same = client.account_contact_link(contact.id, contoso.id, job_title="Buyer")
-    moved = client.account_contact_link(contact.id, fabrikam.id)
+    first = client.accounts.link_contact(contact.id, contoso.id, job_title="Buyer")
+    same = client.accounts.link_contact(contact.id, contoso.id, job_title="Buyer")
+    moved = client.accounts.link_contact(contact.id, fabrikam.id)
 
     assert same == first
     assert (moved.id, moved.account_id, moved.job_title) == (first.id, fabrikam.id, "Buyer")
     rows = ac.db.execute("SELECT account, job_title FROM account_contacts")
     assert [(r["account"], r["job_title"]) for r in rows] == [(int(fabrikam.id), "Buyer")]
     assert requests_by_path(ac, "POST")[("POST", "/api/3/accountContacts")] == 1
-    assert client.account_contact(contact.id).account_id == fabrikam.id
+    assert client.accounts.contact_link(contact.id).account_id == fabrikam.id
 
-    retitled = client.account_contact_link(contact.id, fabrikam.id, job_title="CFO")
+    retitled = client.accounts.link_contact(contact.id, fabrikam.id, job_title="CFO")
     assert retitled.job_title == "CFO"
-    assert client.account_contact_unlink(contact.id) is True
-    assert client.account_contact(contact.id) is None
-    assert client.account_contact_unlink(contact.id) is False
+    assert client.accounts.unlink_contact(contact.id) is True
+    assert client.accounts.contact_link(contact.id) is None
+    assert client.accounts.unlink_contact(contact.id) is False
 
 
 # -- custom fields -------------------------------------------------------------------------
 def test_it_creates_choice_fields_with_options_visible_on_every_list(client, ac):
-    field = client.custom_field_create(
+    field = client.custom_fields.create(
         title="Lead source",
         type="dropdown",
         options=[ChoiceOption("web", "Web"), "Partner"],
     )
-    client.custom_field_options_add(field.id, ["Event"])
+    client.custom_fields.options_add(field.id, ["Event"])
 
-    listed = {f.id: f for f in client.custom_fields()}[field.id]
+    listed = {f.id: f for f in client.custom_fields.for_contacts()}[field.id]
     assert [(o.value, o.label) for o in listed.options] == [
         ("web", "Web"),
         ("Partner", "Partner"),
@@ -343,7 +386,7 @@ def test_it_creates_choice_fields_with_options_visible_on_every_list(client, ac)
     assert listed.list_ids == ("0",)
     assert count(ac, "SELECT COUNT(*) FROM field_rels WHERE relid = 0") == 1
     with pytest.raises(ConflictError):
-        client.custom_field_create(title="Lead source", type="text")
+        client.custom_fields.create(title="Lead source", type="text")
 
 
 # -- custom objects --------------------------------------------------------------------------
@@ -371,9 +414,9 @@ OPPORTUNITY_V2 = CustomObjectSchemaSpec(
 
 
 def test_it_creates_a_schema_then_only_ever_extends_it(client, ac):
-    created = client.custom_object_schema_ensure(OPPORTUNITY_V1)
-    extended = client.custom_object_schema_ensure(OPPORTUNITY_V2)
-    unchanged = client.custom_object_schema_ensure(OPPORTUNITY_V2)
+    created = client.custom_objects.ensure_schema(OPPORTUNITY_V1)
+    extended = client.custom_objects.ensure_schema(OPPORTUNITY_V2)
+    unchanged = client.custom_objects.ensure_schema(OPPORTUNITY_V2)
 
     assert extended.id == created.id == unchanged.id
     assert [f.id for f in extended.active_fields] == [
@@ -391,13 +434,13 @@ def test_it_creates_a_schema_then_only_ever_extends_it(client, ac):
     assert writes[("PUT", f"/api/3/customObjects/schemas/{created.id}")] == 1
     assert not [e for e in ac.log.entries(method="DELETE")]
     assert count(ac, "SELECT COUNT(*) FROM co_schemas") == 1
-    assert client.custom_object_schemas() == [unchanged]
+    assert client.custom_objects.schemas() == [unchanged]
 
 
 def test_it_upserts_a_record_by_external_id_linked_to_its_contact(client, ac):
-    schema = client.custom_object_schema_ensure(OPPORTUNITY_V1)
-    contact = client.contact_sync(ContactChanges(email="ana@contoso.example")).contact
-    other = client.contact_sync(ContactChanges(email="bo@contoso.example")).contact
+    schema = client.custom_objects.ensure_schema(OPPORTUNITY_V1)
+    contact = client.contacts.sync(ContactChanges(email="ana@contoso.example")).contact
+    other = client.contacts.sync(ContactChanges(email="bo@contoso.example")).contact
     values = {
         "name": "Renewal 2025",
         "est-revenue": Decimal("12500.50"),
@@ -405,28 +448,26 @@ def test_it_upserts_a_record_by_external_id_linked_to_its_contact(client, ac):
         "close-date": date(2025, 3, 31),
     }
 
-    first = client.custom_object_record_upsert(
+    first = client.custom_objects.upsert(
         schema, external_id="opp-6f1c", values=values, contact_id=contact.id
     )
-    second = client.custom_object_record_upsert(
+    second = client.custom_objects.upsert(
         schema,
         external_id="opp-6f1c",
         values={**values, "stage": "Develop"},
         contact_id=contact.id,
     )
-    client.custom_object_record_upsert(
+    client.custom_objects.upsert(
         schema, external_id="opp-9a2b", values={"name": "New deal"}, contact_id=other.id
     )
 
     assert second.id == first.id
     assert count(ac, "SELECT COUNT(*) FROM co_records") == 2
-    read = client.custom_object_record(schema.id, "opp-6f1c")
+    read = client.custom_objects.record(schema.id, "opp-6f1c")
     assert read.id == first.id and read.contact_ids == (contact.id,)
     assert read.value("stage") == "Develop"
     assert read.value("name") == "Renewal 2025"
     assert read.value("close-date") == date(2025, 3, 31)
     assert read.value("est-revenue") == Decimal("12500.50")
-    assert [
-        r.external_id for r in client.custom_object_records_for_contact(schema.id, contact.id)
-    ] == ["opp-6f1c"]
-    assert client.custom_object_record(schema.id, "opp-none") is None
+    assert client.custom_objects.record(schema.id, "opp-9a2b").contact_ids == (other.id,)
+    assert client.custom_objects.record(schema.id, "opp-none") is None

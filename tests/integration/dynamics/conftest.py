@@ -294,7 +294,12 @@ def make_client(org, clock) -> Callable[..., DynamicsClient]:
     def make(config: DynamicsConfig | None = None, **kwargs) -> DynamicsClient:
         kwargs.setdefault(
             "http_settings",
-            HttpSettings(verify=org.endpoint.ca_bundle, connect_timeout=2.0, read_timeout=10.0),
+            HttpSettings(
+                verify=org.endpoint.ca_bundle,
+                connect_timeout=2.0,
+                read_timeout=10.0,
+                allow_local_urls=True,
+            ),
         )
         kwargs.setdefault("throttle_store", LocalStore(clock=clock.monotonic))
         kwargs.setdefault("retry", RetryPolicy(attempts=8, backoff=0.05, backoff_max=0.5))

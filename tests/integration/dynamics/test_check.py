@@ -147,7 +147,9 @@ def test_it_names_an_identity_host_that_does_not_answer(org, make_client):
 
 
 def test_it_tells_the_settings_page_what_it_reached_or_what_to_fix(org):
-    settings = HttpSettings(verify=org.endpoint.ca_bundle, connect_timeout=2.0, read_timeout=10.0)
+    settings = HttpSettings(
+        verify=org.endpoint.ca_bundle, connect_timeout=2.0, read_timeout=10.0, allow_local_urls=True
+    )
 
     ok = dynamics_check(org.config(), http_settings=settings)
     registration = org.app.app_registration_create(name="no-user", application_user=False)

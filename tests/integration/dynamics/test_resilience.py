@@ -84,7 +84,12 @@ def test_it_loses_and_doubles_nothing_through_faults_and_throttling(org, client,
         "force_429_retry_after": 2,
     }
     # The sandbox's control endpoint (re-seeds its fault dice, unlike setting attributes).
-    answer = requests.put(f"{org.endpoint.org_url}/_sandbox/faults", json=faults, timeout=5)
+    answer = requests.put(
+        f"{org.endpoint.org_url}/_sandbox/faults",
+        json=faults,
+        headers=org.app.control_headers,
+        timeout=5,
+    )
     assert answer.status_code == 200, answer.text
     org.listeners.current.lost_answers.rate = 0.15
     org.listeners.current.lost_answers.seed = 7

@@ -1,5 +1,8 @@
 """Fixtures for the ActiveCampaign sandbox conformance tests: the sandbox over real HTTP, a
-client that checks every call against the OpenAPI reference, and a webhook receiver."""
+client that checks every call against the OpenAPI reference, and a webhook receiver.
+
+The § marks in these tests name the topics of the Sources table in sandbox/activecampaign/README.md.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -16,13 +18,12 @@ import requests
 from sandbox.activecampaign.app import ActiveCampaignSandbox
 from sandbox.server import serve
 from sandbox.store import Database
+from tests.vendor.activecampaign_openapi import openapi
 
-OPENAPI = Path("/work/shared/reference/activecampaign-v3.openapi.json")
-
-# Where the reference's request schema contradicts its own documented examples and the fact
-# sheet, the examples win (activecampaign-api.md §5.2): the schema types a record's
-# `relationships` as an array and every field `value` as a string, while the examples and
-# clients send `{"primary-contact": [14]}` and numbers.
+# Where the reference's request schema contradicts its own documented examples and the
+# published clients, the examples win (§5.2 of sandbox/activecampaign/README.md): the schema
+# types a record's `relationships` as an array and every field `value` as a string, while the
+# examples and clients send `{"primary-contact": [14]}` and numbers.
 SCHEMA_PATCHES = {
     ("post", "/customObjects/records/{schemaId}"): [
         (("properties", "record", "properties", "relationships"), {"type": "object"}),
@@ -143,11 +144,6 @@ RequestValidator = jsonschema.validators.extend(
         {"integer": _integer, "boolean": _boolean, "string": _string}
     ),
 )
-
-
-@cache
-def openapi() -> dict:
-    return json.loads(OPENAPI.read_text())
 
 
 @cache
@@ -346,7 +342,11 @@ class Running:
 
     def control(self, method: str, path: str, body=None) -> requests.Response:
         return requests.request(
-            method, f"{self.url}/_sandbox/activecampaign{path}", json=body, timeout=10
+            method,
+            f"{self.url}/_sandbox/activecampaign{path}",
+            json=body,
+            headers=self.app.control_headers,
+            timeout=10,
         )
 
 

@@ -166,19 +166,43 @@ def test_it_follows_the_runners_contract(tmp_path):
     assert again.rate_limit is None
 
 
-def test_it_guards_its_control_endpoints_with_the_admin_token(ac):
-    ac.app.admin_token = "s3cret"
-    refused = ac.control("POST", "/accounts", {"name": "x"})
-    assert refused.status_code == 403
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/_sandbox/activecampaign/accounts", {"name": "intruder"}),
+        ("PUT", "/_sandbox/faults", {"error_rate": 1.0}),
+        ("GET", "/_sandbox/log", None),
+        ("POST", "/_sandbox/log/clear", None),
+    ],
+)
+def test_it_refuses_control_calls_without_its_admin_token(ac, method, path, body):
+    for headers in ({}, {"X-Sandbox-Admin": "guess"}, {"X-Sandbox-Admin": ""}):
+        refused = requests.request(method, f"{ac.url}{path}", json=body, headers=headers, timeout=5)
+        assert refused.status_code == 403
+        assert "X-Sandbox-Admin" in refused.json()["message"]
+    # Nothing happened: no account, no fault, the log still there.
+    assert ac.app.faults.error_rate == 0.0
+    assert [name for (name,) in ac.app.db.execute("SELECT name FROM tenants")] == ["demo"]
+
+
+def test_it_generates_its_own_admin_token_and_obeys_it(ac):
+    other = ActiveCampaignSandbox(Database(":memory:"), rate_limit=None)
+    assert len(ac.app.admin_token) >= 32 and other.admin_token != ac.app.admin_token
     allowed = requests.post(
         f"{ac.url}/_sandbox/activecampaign/accounts",
         json={"name": "x"},
-        headers={"X-Sandbox-Admin": "s3cret"},
+        headers=ac.app.control_headers,
         timeout=5,
     )
     assert allowed.status_code == 200
-    # The base control endpoint (faults, log) keeps working beside it.
-    faults = requests.get(
-        f"{ac.url}/_sandbox/faults", headers={"X-Sandbox-Admin": "s3cret"}, timeout=5
-    )
+    # The base control endpoint (faults, log) takes the same token.
+    faults = requests.get(f"{ac.url}/_sandbox/faults", headers=ac.app.control_headers, timeout=5)
     assert faults.json()["error_rate"] == 0.0
+    ac.app.admin_token = "rotated"
+    assert ac.control("GET", "/webhook-deliveries").status_code == 200  # control_headers follows
+    stale = requests.get(
+        f"{ac.url}/_sandbox/faults",
+        headers={"X-Sandbox-Admin": allowed.request.headers["X-Sandbox-Admin"]},
+        timeout=5,
+    )
+    assert stale.status_code == 403

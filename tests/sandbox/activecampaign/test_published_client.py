@@ -137,3 +137,34 @@ def test_it_serves_the_campaign_webhook_and_custom_object_calls_of_a_published_c
     )
     assert objects.delete_a_record_by_external_id(schema["id"], "e1") == ""  # 202, no body
     assert ac.api.get(f"/customObjects/records/{schema['id']}").json()["records"] == []
+
+
+def test_it_serves_the_token_checks_and_read_streams_of_a_published_client(client, ac):
+    # The token checks: the key's own user, and the bare API root older taps call first.
+    assert client.users.retrieve_logged_in_user()["user"]["username"] == "admin"
+    assert client._get("/") == {}
+    assert Client(ac.url, "not-a-key")._get("/") == {"message": "Forbidden"}
+    # created_timestamp/updated_timestamp, the replication keys of campaigns, lists and tags.
+    for records in (
+        client.campaigns.list_all_campaigns()["campaigns"],
+        client.lists.retrieve_all_lists()["lists"],
+        client.tags.list_all_tags()["tags"],
+    ):
+        assert records
+        assert all(r["created_timestamp"] and r["updated_timestamp"] for r in records)
+    # Deals, read-only, by page and one by one.
+    first = client.deals.list_all_deals(limit=2, offset=0)
+    seeded = ac.app.db.execute_one("SELECT COUNT(*) FROM deals")[0]
+    assert first["meta"]["total"] == seeded > 2
+    everything = client.deals.list_all_deals(limit=100)["deals"]
+    assert [d["id"] for d in everything[:2]] == [d["id"] for d in first["deals"]]
+    deal = client.deals.retrieve_a_deal(everything[-1]["id"])["deal"]
+    assert deal == everything[-1]
+    # The contact list with side-loads; segments and forms through the client's own request
+    # path (it has no method for them).
+    page = client.contacts.list_all_contacts(include="accountContacts,deals", limit=100)
+    assert len(page["accountContacts"]) == len(page["contacts"])
+    assert {d["id"] for d in page["deals"]} == {d["id"] for d in everything}
+    assert client._get("/segments", params={"limit": 2})["meta"]["total"] == "3"
+    forms = client._get("/forms")["forms"]
+    assert [f["name"] for f in forms] == ["Website signup", "Webinar registration"]

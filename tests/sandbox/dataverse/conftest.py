@@ -2,6 +2,7 @@
 
 One seeded organization per test session keeps the directory fast; tests create the rows they
 assert on and the `dv` fixture puts limits, faults, flags and webhooks back after each test.
+The S, I and § marks in these tests point to the Sources of sandbox/dataverse/README.md.
 """
 
 from __future__ import annotations

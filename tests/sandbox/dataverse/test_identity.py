@@ -379,9 +379,9 @@ def test_it_logs_the_client_id_as_the_account(dv, s):
 
 def test_it_manages_registrations_and_secrets_through_the_control_route(dv):
     control = f"{dv.url}/_sandbox/dataverse/app-registrations"
-    created = requests.post(
-        control, json={"name": "via-http", "application_user": False}, timeout=10
-    )
+    admin = requests.Session()
+    admin.headers.update(dv.app.control_headers)
+    created = admin.post(control, json={"name": "via-http", "application_user": False}, timeout=10)
     assert created.status_code == 201
     info = created.json()
     assert info["application_user_id"] is None
@@ -389,16 +389,16 @@ def test_it_manages_registrations_and_secrets_through_the_control_route(dv):
         "access_token"
     ]
     assert dv.session(token).get(f"{dv.api}/WhoAmI", timeout=10).status_code == 403
-    extra = requests.post(f"{control}/{info['client_id']}/secrets", json={}, timeout=10).json()
+    extra = admin.post(f"{control}/{info['client_id']}/secrets", json={}, timeout=10).json()
     assert dv.token_response(client_id=info["client_id"], secret=extra["client_secret"]).ok
-    requests.post(f"{control}/{info['client_id']}/secrets/expire", json={}, timeout=10)
+    admin.post(f"{control}/{info['client_id']}/secrets/expire", json={}, timeout=10)
     _entra_error(
         dv.token_response(client_id=info["client_id"], secret=extra["client_secret"]),
         401,
         "invalid_client",
         7000222,
     )
-    assert requests.delete(f"{control}/{info['client_id']}", timeout=10).status_code == 200
+    assert admin.delete(f"{control}/{info['client_id']}", timeout=10).status_code == 200
     _entra_error(
         dv.token_response(client_id=info["client_id"], secret=extra["client_secret"]),
         400,

@@ -91,13 +91,17 @@ def test_it_changes_limits_through_the_control_route(dv):
     response = requests.put(
         f"{dv.url}/_sandbox/dataverse/settings",
         json={"requests_per_window": 10, "concurrency": 2},
+        headers=dv.app.control_headers,
         timeout=10,
     )
     assert response.status_code == 200
     assert (dv.app.requests_per_window, dv.app.concurrency) == (10, 2)
     assert (
         requests.put(
-            f"{dv.url}/_sandbox/dataverse/settings", json={"nope": 1}, timeout=10
+            f"{dv.url}/_sandbox/dataverse/settings",
+            json={"nope": 1},
+            headers=dv.app.control_headers,
+            timeout=10,
         ).status_code
         == 400
     )

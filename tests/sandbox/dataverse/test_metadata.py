@@ -224,6 +224,7 @@ def test_it_adds_custom_choice_columns_through_the_control_route_with_a_global_o
             "options": {"1": "Gold", "2": "Silver"},
             "global_optionset": f"{name}_set",
         },
+        headers=dv.app.control_headers,
         timeout=10,
     )
     assert response.status_code == 201, response.text

@@ -91,6 +91,11 @@ def test_it_keeps_registrations_columns_and_flags_across_a_restart(tmp_path):
 
 def test_it_seeds_through_the_control_route(dv):
     before = dv.app.store.count(dv.app.table("lead"))
-    response = requests.post(f"{dv.url}/_sandbox/dataverse/seed", json={"count": 20}, timeout=30)
+    response = requests.post(
+        f"{dv.url}/_sandbox/dataverse/seed",
+        json={"count": 20},
+        headers=dv.app.control_headers,
+        timeout=30,
+    )
     assert response.status_code == 200
     assert dv.app.store.count(dv.app.table("lead")) == before + response.json()["leads"]

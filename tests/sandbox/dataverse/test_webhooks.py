@@ -56,6 +56,7 @@ def test_it_posts_a_remote_execution_context_on_create_update_and_delete(dv, s, 
             "auth_value": {"x-hook-secret": "s3cret"},
             "entities": ["contact"],
         },
+        headers=dv.app.control_headers,
         timeout=10,
     )
     assert response.status_code == 201, response.text
@@ -123,7 +124,9 @@ def test_it_filters_updates_by_attribute_and_stops_after_unregistering(dv, s, re
     assert len(receiver.requests) == 1
     assert (
         requests.delete(
-            f"{dv.url}/_sandbox/dataverse/webhooks/{hook['id']}", timeout=10
+            f"{dv.url}/_sandbox/dataverse/webhooks/{hook['id']}",
+            headers=dv.app.control_headers,
+            timeout=10,
         ).status_code
         == 200
     )
