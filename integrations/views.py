@@ -9,11 +9,11 @@ from django.views.decorators.http import require_POST
 
 from connectors.services import ConnectionCheck
 from connectors.types import Vendor
-from syncadmin.redirects import safe_next
 
 from .access import integration_current_set, integrations_visible
 from .decorators import administrators_only, superusers_only
 from .forms import SECRET_NAMES, ConnectionForm, IntegrationCreateForm
+from .redirects import safe_next
 from .selectors import audit_entries, integration_current
 from .services import SecretRequired, integration_connect, integration_create
 

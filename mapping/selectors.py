@@ -152,7 +152,7 @@ def _entity_config(row: EntitySync, metadata: Metadata) -> EntityConfig:
                 pull_map=dict(value_map.get(Direction.PULL.value) or {}),
                 standard=pair_standard.name if pair_standard else "",
                 relationship=relationship,
-                clear_when_blank=bool(getattr(mapping, "clear_when_blank", False)),
+                clear_when_blank=mapping.clear_when_blank,
             )
         )
     criteria: list[Criterion] = []
@@ -176,8 +176,8 @@ def _entity_config(row: EntitySync, metadata: Metadata) -> EntityConfig:
         direction=direction,
         criteria=tuple(criteria),
         pairs=tuple(pairs),
-        conflict_rule=ConflictRule(getattr(row, "conflict_rule", "") or ConflictRule.NEWEST),
-        deletion_policy=DeletionPolicy(getattr(row, "deletion_policy", "") or DeletionPolicy.TAG),
+        conflict_rule=ConflictRule(row.conflict_rule),
+        deletion_policy=DeletionPolicy(row.deletion_policy),
         criteria_fields=tuple(criteria_fields),
         problems=tuple(problems),
     )

@@ -7,8 +7,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from connectors.errors import ConnectorError, user_message
 from integrations.decorators import administrators_only
+from integrations.redirects import safe_next
 from integrations.selectors import integration_current
-from syncadmin.redirects import safe_next
 
 from . import page as pages
 from . import selectors, services

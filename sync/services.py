@@ -306,22 +306,49 @@ def _snapshot(run: SyncRun):
     return snapshot
 
 
-def _claim_run(run_id: int) -> bool:
-    now = timezone.now()
-    claimed = SyncRun.objects.filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
-        pk=run_id,
-        status__in=SyncRun.ACTIVE,
-    ).update(lease_until=now + dt.timedelta(seconds=lease_seconds()), status=SyncRun.Status.RUNNING)
-    if claimed:
-        SyncRun.objects.filter(pk=run_id, started_at__isnull=True).update(started_at=now)
-    return bool(claimed)
+class _Lease:
+    """A driver's hold on a run: claimed, extended and released only while it is its own.
+
+    The lease is the run's `lease_until`; each write checks the value this driver last set,
+    so a driver that was too slow (its lease expired and another took over) never clears or
+    extends the other's lease, and never moves the run a step.
+    """
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        self.until: dt.datetime | None = None
+
+    def claim(self) -> bool:
+        now = timezone.now()
+        until = now + dt.timedelta(seconds=lease_seconds())
+        claimed = SyncRun.objects.filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+            pk=self.run_id,
+            status__in=SyncRun.ACTIVE,
+        ).update(lease_until=until, status=SyncRun.Status.RUNNING)
+        if not claimed:
+            return False
+        self.until = until
+        SyncRun.objects.filter(pk=self.run_id, started_at__isnull=True).update(started_at=now)
+        return True
+
+    def mine(self):
+        return SyncRun.objects.filter(pk=self.run_id, lease_until=self.until)
+
+    def extend(self) -> None:
+        until = timezone.now() + dt.timedelta(seconds=lease_seconds())
+        if not self.mine().update(lease_until=until):
+            raise _LeaseLost()
+        self.until = until
+
+    def release(self) -> None:
+        if self.until is not None:
+            self.mine().update(lease_until=None)
+            self.until = None
 
 
-def _extend_run(run_id: int) -> None:
-    SyncRun.objects.filter(pk=run_id).update(
-        lease_until=timezone.now() + dt.timedelta(seconds=lease_seconds())
-    )
+class _LeaseLost(Exception):
+    """Another driver took the run over (this one was silent longer than the lease)."""
 
 
 def run_advance(*, run_id: int, inline: bool = False, progress: Callable | None = None) -> str:
@@ -329,7 +356,8 @@ def run_advance(*, run_id: int, inline: bool = False, progress: Callable | None 
 
     inline: process the work units here too (the CLI, single-record syncs, tests).
     """
-    if not _claim_run(run_id):
+    lease = _Lease(run_id)
+    if not lease.claim():
         return "busy"
     run = SyncRun.objects.select_related("integration").get(pk=run_id)
     bind(integration=run.integration_id, run=run.pk)  # log lines until the task or request ends
@@ -355,27 +383,26 @@ def run_advance(*, run_id: int, inline: bool = False, progress: Callable | None 
                 progress(run, step)
             if step["kind"] == "apply":
                 engine.units_create(run, run.step_index, step)
-                open_units = list(
-                    WorkUnit.objects.filter(run=run, step=run.step_index)
-                    .exclude(status=WorkUnit.Status.DONE)
-                    .values_list("pk", flat=True)
+                open_units = WorkUnit.objects.filter(run=run, step=run.step_index).exclude(
+                    status=WorkUnit.Status.DONE
                 )
-                if open_units:
-                    if not inline:
-                        SyncRun.objects.filter(pk=run.pk).update(lease_until=None)
-                        for unit_id in open_units:
-                            transaction.on_commit(lambda u=unit_id: _enqueue_unit(u))
-                        return "waiting"
-                    for unit_id in open_units:
-                        with log_context():  # the unit's ids end with it
-                            unit_run(unit_id=unit_id, extend=lambda: _extend_run(run_id))
-                    continue
+                if open_units.exists():
+                    if inline:
+                        for unit_id in list(open_units.values_list("pk", flat=True)):
+                            with log_context():  # the unit's ids end with it
+                                unit_run(unit_id=unit_id, extend=lease.extend)
+                        continue
+                    lease.release()
+                    for unit_id in list(open_units.values_list("pk", flat=True)):
+                        transaction.on_commit(lambda u=unit_id: _enqueue_unit(u))
+                    # A unit that finished while this driver held the run found it busy when
+                    # it handed it back: then go on here rather than wait for the next tick.
+                    if not open_units.exists() and lease.claim():
+                        continue
+                    return "waiting"
             else:
                 ctx = engine.Context(
-                    run=run,
-                    snapshot=_snapshot(run),
-                    clients=clients,
-                    heartbeat=lambda: _extend_run(run_id),
+                    run=run, snapshot=_snapshot(run), clients=clients, heartbeat=lease.extend
                 )
                 handlers = {
                     "collect": engine.collect,
@@ -386,23 +413,28 @@ def run_advance(*, run_id: int, inline: bool = False, progress: Callable | None 
                 }
                 handlers[step["kind"]](ctx, step)
                 _driver_work_save(run, ctx.work)
-            SyncRun.objects.filter(pk=run.pk).update(step_index=run.step_index + 1)
-            _extend_run(run_id)
+            if (
+                not lease.mine()
+                .filter(step_index=run.step_index)
+                .update(step_index=run.step_index + 1)
+            ):
+                raise _LeaseLost()
+            lease.extend()
+    except _LeaseLost:
+        logger.warning("run %s: another worker took over its driver", run_id)
+        return "busy"
     except ConfigurationError as error:
         _run_stop(run, user_message(error))
         return "done"
     except RetryableError as error:
         logger.warning("run %s: %s; retried later", run_id, error)
-        SyncRun.objects.filter(pk=run_id).update(lease_until=None)
         return "retry"
     except ConnectorError as error:
         # Not about one record (those are handled inside): the run cannot go on as set up.
         _run_stop(run, user_message(error))
         return "done"
     finally:
-        SyncRun.objects.filter(pk=run_id, status__in=SyncRun.ACTIVE).exclude(
-            lease_until__isnull=True
-        ).update(lease_until=None)
+        lease.release()
 
 
 def _driver_work_save(run: SyncRun, work: engine.Work) -> None:

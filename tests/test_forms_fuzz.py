@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from integrations.models import AuditEntry, Integration
 from mapping import services as mapping_services
+from sync.models import RunRecord, SyncRun
 from syncadmin import health
 from tests.fixtures.metadata import metadata_seed
 from tests.personas import make_user
@@ -38,7 +39,7 @@ from users.roles import Role
 pytestmark = pytest.mark.django_db
 
 # Each URL argument, as the crawl fills it in.
-URL_ARGS = {"entity": ["lead", "contact", "account"], "user_pk": None}
+URL_ARGS = {"entity": ["lead", "contact", "account"], "user_pk": None, "run_pk": None}
 # Models whose rows record events, not configuration: they may grow on a refused submission.
 EVENT_MODELS = {
     (AuditEntry._meta.app_label, AuditEntry._meta.model_name),
@@ -131,14 +132,14 @@ class _FormParser(html.parser.HTMLParser):
             self._select = None
 
 
-def _urls(user_pk: int) -> dict[str, list[str]]:
+def _urls(user_pk: int, run_pk: int) -> dict[str, list[str]]:
     """Every named URL with its arguments filled in: name -> paths."""
     urls = {}
     for name in _named_patterns():
         args, _ = ACCESS[name]
         combos = [[]]
         for arg in args:
-            values = URL_ARGS[arg] or [user_pk]
+            values = URL_ARGS[arg] or [{"user_pk": user_pk, "run_pk": run_pk}[arg]]
             combos = [[*c, v] for c in combos for v in values]
         urls[name] = [reverse(name, args=combo) for combo in combos]
     return urls
@@ -243,8 +244,21 @@ def product(client, admin_user, monkeypatch, settings):
     mapping_services.entity_syncs_ensure(integration=integration)
     other = make_user("uma", role=Role.USER)
     make_user("nora")
+    # A finished run with a failed record, so that the run page and its retry form are fuzzed.
+    run = SyncRun.objects.create(
+        integration=integration, trigger=SyncRun.Trigger.MANUAL, status=SyncRun.Status.SUCCEEDED
+    )
+    RunRecord.objects.create(
+        run=run,
+        entity="contact",
+        direction="push",
+        outcome=RunRecord.Outcome.FAILED,
+        dynamics_id="00000000-0000-0000-0000-000000000001",
+        email="ana@contoso.example",
+        reason="Email: not an e-mail address.",
+    )
     client.force_login(admin_user)
-    return {"urls": _urls(other.pk), "admin": admin_user}
+    return {"urls": _urls(other.pk, run.pk), "admin": admin_user}
 
 
 def test_it_reaches_every_url(client, product):

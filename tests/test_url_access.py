@@ -86,6 +86,11 @@ ACCESS = {
 }
 
 
+def url_arguments(*, user_pk: int) -> dict[str, object]:
+    """A value for each URL argument name in ACCESS (ids of things that need not exist)."""
+    return {"user_pk": user_pk, "entity": "lead", "run_pk": 1}
+
+
 def _named_patterns(resolver=None, namespace=""):
     resolver = resolver or get_resolver()
     for entry in resolver.url_patterns:
@@ -136,7 +141,7 @@ def test_it_answers_each_persona_as_expected(
 ):
     monkeypatch.setattr(health, "health_report", lambda **kw: (True, {"status": "ok"}))
     args, expected = ACCESS[name]
-    values = {"user_pk": personas["norole"].pk, "entity": "lead", "run_pk": 1}
+    values = url_arguments(user_pk=personas["norole"].pk)
     url = reverse(name, args=[values[a] for a in args])
     if personas[persona] is not None:
         login_asking_for_a(client, personas[persona], integrations)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 
 from django.db import transaction
@@ -14,7 +13,6 @@ from connectors.activecampaign.records import (
 from connectors.dynamics.records import Outcome, RecordWrite
 from connectors.errors import (
     ConflictError,
-    NotFoundError,
     RecordError,
 )
 from mapping.core.directions import Direction
@@ -193,9 +191,9 @@ class AccountPush(_Writer):
         ac = self.ctx.clients.ac
         try:
             # Every AC account was read by the collect step: a name not among them is new.
-            return ac.account_create(name, url=values.get("accountUrl"), fields=fields)
+            return ac.accounts.create(name, url=values.get("accountUrl"), fields=fields)
         except ConflictError:  # created meanwhile (or by a first try whose answer was lost)
-            return ac.account_find_or_create(name, url=values.get("accountUrl"), fields=fields)
+            return ac.accounts.ensure(name, url=values.get("accountUrl"), fields=fields)
 
     def _update(self, account_id: str, values: dict) -> None:
         fields = [
@@ -203,7 +201,7 @@ class AccountPush(_Writer):
             for key, value in values.items()
             if key not in ("name", "accountUrl") and value is not None
         ]
-        self.ctx.clients.ac.account_update(
+        self.ctx.clients.ac.accounts.update(
             account_id, name=values.get("name"), url=values.get("accountUrl"), fields=fields
         )
 
@@ -213,8 +211,7 @@ class AccountPush(_Writer):
         policy = self.ctx.entity("account").deletion_policy
         ids = {"dynamics_id": record.record_id, "ac_id": link.ac_id, "email": link.email}
         if policy is DeletionPolicy.DELETE and link.ac_id:
-            with contextlib.suppress(NotFoundError):
-                self.ctx.clients.ac.http.request("DELETE", f"accounts/{link.ac_id}")
+            self.ctx.clients.ac.accounts.delete(link.ac_id)  # gone already is done
             reason = "Deleted in Dynamics 365: the ActiveCampaign account was deleted too."
         else:
             reason = "Deleted in Dynamics 365: the ActiveCampaign account was kept."

@@ -100,7 +100,7 @@ def collect_record(ctx: Context, step: dict) -> None:
     ac = ctx.clients.ac
     try:
         if entity == "account":
-            account = ac.account(step["ac_id"])
+            account = ac.accounts.get(step["ac_id"])
             config = ctx.entity("account")
             StagedRecord.objects.create(
                 run=ctx.run,
@@ -115,7 +115,7 @@ def collect_record(ctx: Context, step: dict) -> None:
                 },
             )
         else:
-            staged = _stage_contact(ctx, ac.contact(step["ac_id"]))
+            staged = _stage_contact(ctx, ac.contacts.get(step["ac_id"]))
             if entity in PEOPLE:
                 staged.payload["prefer"] = entity  # what a new contact should become
             staged.save()
@@ -265,7 +265,7 @@ def _collect_ac_contacts(ctx: Context) -> None:
         integration=ctx.integration, source=AC_CONTACTS_SOURCE
     ).first()
     since = checkpoint.watermark if checkpoint and checkpoint.watermark else ctx.run.started_at
-    stream = ctx.clients.ac.contacts_changed_since(since, overlap=ac_overlap())
+    stream = ctx.clients.ac.contacts.changed_since(since, overlap=ac_overlap())
     read = 0
     for chunk in _chunks(stream, 500):
         StagedRecord.objects.bulk_create([_stage_contact(ctx, contact) for contact in chunk])
@@ -305,7 +305,7 @@ def _collect_ac_accounts(ctx: Context) -> None:
         since = checkpoint.watermark - ac_overlap()
     config = ctx.entity("account")
     read = 0
-    for chunk in _chunks(ctx.clients.ac.accounts(), 500):
+    for chunk in _chunks(ctx.clients.ac.accounts.all(), 500):
         staged = []
         for account in chunk:
             changed = since is not None and (

@@ -24,7 +24,7 @@ class OpportunityPush(_Writer):
     def process(self, records: list[StagedRecord]) -> None:
         config = self.ctx.snapshot.opportunity
         ac = self.ctx.clients.ac
-        schema = ac.custom_object_schema(config.schema_id)
+        schema = ac.custom_objects.schema(config.schema_id)
         contacts = {
             link.dynamics_id: link.ac_id
             for link in RecordLink.objects.filter(
@@ -80,7 +80,7 @@ class OpportunityPush(_Writer):
             if link is not None and link.ac_fingerprint == digest and link.ac_id:
                 continue  # no change since the last write: no echo
             try:
-                written = ac.custom_object_record_upsert(
+                written = ac.custom_objects.upsert(
                     schema, external_id=record.record_id, values=values, contact_id=contact_id
                 )
             except RecordError as error:

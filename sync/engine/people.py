@@ -211,7 +211,7 @@ class PeoplePush(_Writer):
         rel_dv, rel_ac = self._relationship(record, link)
         if ac_writes:
             try:
-                self.ac.contact_update(link.ac_id, _ac_changes(ac_writes))
+                self.ac.contacts.update(link.ac_id, _ac_changes(ac_writes))
             except NotFoundError:
                 self._ac_gone(record, link)
                 return
@@ -281,7 +281,7 @@ class PeoplePush(_Writer):
         elif staged is not None:
             found = staged.record_id
         else:
-            found = self.ac.account_find_or_create(name).id
+            found = self.ac.accounts.ensure(name).id
         self._accounts_by_name[key] = found
         return found
 
@@ -289,11 +289,11 @@ class PeoplePush(_Writer):
         if account_id is not None and self.key == "lead":
             account_id = self._ac_account(account_id)  # the company name, as an account
         if account_id is None:
-            current = self.ac.account_contact(contact_id)
+            current = self.ac.accounts.contact_link(contact_id)
             if current is None:
                 return  # the job title lives on the account link: nothing to put it on
             account_id = current.account_id
-        self.ac.account_contact_link(contact_id, account_id, job_title=job_title or None)
+        self.ac.accounts.link_contact(contact_id, account_id, job_title=job_title or None)
 
     # - new records -
     def _new(self, record, link, values, criteria) -> _NewContact | None:
@@ -377,7 +377,7 @@ class PeoplePush(_Writer):
         lead_link.save(update_fields=["state", "note", "ac_id"])
         if ac_id:
             with contextlib.suppress(NotFoundError):
-                self.ac.contact_tag_remove(ac_id, ENTITY_TAGS["lead"])
+                self.ac.tags.remove(ac_id, ENTITY_TAGS["lead"])
 
     def _create(self, new: list[_NewContact], unit: WorkUnit, saves: list) -> None:
         if not new:
@@ -389,18 +389,18 @@ class PeoplePush(_Writer):
         for item in new:
             ids = {"dynamics_id": item.record.record_id, "email": item.link.email}
             try:
-                result = self.ac.contact_sync(_ac_changes(dict(item.changes.values)))
+                result = self.ac.contacts.sync(_ac_changes(dict(item.changes.values)))
             except RecordError as error:
                 self.fail(self.key, _record_error(error), **ids)
                 continue
             contact = result.contact
             for tag in tags:
-                self.ac.contact_tag_add(contact.id, tag)
+                self.ac.tags.add(contact.id, tag)
             account_id = item.account_id
             if not account_id and item.account_name:
                 account_id = self._ac_account(item.account_name) or ""
             if account_id:
-                self.ac.account_contact_link(
+                self.ac.accounts.link_contact(
                     contact.id, account_id, job_title=item.job_title or None
                 )
             self.work.count(self.key, "push", "created" if result.created else "linked")
@@ -455,7 +455,7 @@ class PeoplePush(_Writer):
                     **{k: v for k, v in item.link.base_dynamics.items() if k == ACCOUNT_LINK},
                 }
             _links_save([item.link for item in new])
-        result = self.ac.bulk_import(contacts, wait=0, poll_interval=1)
+        result = self.ac.imports.bulk(contacts, wait=0, poll_interval=1)
         pending_batches = set()
         for outcome in result.results:
             item = new[outcome.index]
@@ -482,12 +482,11 @@ class PeoplePush(_Writer):
         policy = self.entity.deletion_policy
         ids = {"dynamics_id": record.record_id, "ac_id": link.ac_id, "email": link.email}
         if policy is DeletionPolicy.DELETE and link.ac_id:
-            with contextlib.suppress(NotFoundError):
-                self.ac.http.request("DELETE", f"contacts/{link.ac_id}")
+            self.ac.contacts.delete(link.ac_id)  # gone already is done
             reason = "Deleted in Dynamics 365: the ActiveCampaign contact was deleted too."
         elif policy is DeletionPolicy.TAG and link.ac_id:
             with contextlib.suppress(NotFoundError):
-                self.ac.contact_tag_add(link.ac_id, DELETED_TAG)
+                self.ac.tags.add(link.ac_id, DELETED_TAG)
             reason = (
                 f"Deleted in Dynamics 365: the ActiveCampaign contact was tagged “{DELETED_TAG}”."
             )
@@ -561,7 +560,7 @@ def confirm(ctx: Context, step: dict) -> None:
     interval = getattr(settings, "SYNC_IMPORT_POLL_SECONDS", 2.0)
     while batches and waited <= limit:
         for batch_id in sorted(batches):
-            if ac.bulk_import_status(batch_id).completed:
+            if ac.imports.status(batch_id).completed:
                 batches.discard(batch_id)
         if batches:
             ctx.heartbeat()
@@ -569,9 +568,9 @@ def confirm(ctx: Context, step: dict) -> None:
             waited += interval
     initial = step.get("initial")
     stream = (
-        ac.contacts()
+        ac.contacts.all()
         if initial
-        else ac.contacts_changed_since(ctx.run.started_at, overlap=ac_overlap())
+        else ac.contacts.changed_since(ctx.run.started_at, overlap=ac_overlap())
     )
     for chunk in _chunks(stream, 500):
         _confirm_chunk(ctx, chunk)
@@ -638,10 +637,10 @@ def _confirm_chunk(ctx: Context, contacts: list[Contact]) -> None:
             with contextlib.suppress(RecordError):
                 account_id = pending.get("account") or None
                 if account_id is None:
-                    current = ac.account_contact(contact.id)
+                    current = ac.accounts.contact_link(contact.id)
                     account_id = current.account_id if current else None
                 if account_id:
-                    ac.account_contact_link(
+                    ac.accounts.link_contact(
                         contact.id, account_id, job_title=pending.get("job_title") or None
                     )
         existed = contact.created_at is not None and contact.created_at < ctx.run.started_at

@@ -248,9 +248,9 @@ class PeoplePull(_Writer):
                 ImportContact(email=link.email, tags=(ENTITY_TAGS[link.entity], TAG_PULLED))
                 for link in links
             ]
-            ac.bulk_import(contacts, wait=0, poll_interval=1)
+            ac.imports.bulk(contacts, wait=0, poll_interval=1)
             return
         for link in links:
             for tag in (ENTITY_TAGS[link.entity], TAG_PULLED):
                 with contextlib.suppress(RecordError):
-                    ac.contact_tag_add(link.ac_id, tag)
+                    ac.tags.add(link.ac_id, tag)

@@ -85,7 +85,7 @@ class Sides:
 
     def tags_of(self, contact_id: str) -> set[str]:
         names = {}
-        for link in self.ac.contact_tags(contact_id):
+        for link in self.ac.tags.for_contact(contact_id):
             if link.tag_id not in names:
                 names[link.tag_id] = self._tag_name(link.tag_id)
         return set(names.values())
@@ -95,7 +95,7 @@ class Sides:
         return body["tag"]["tag"]
 
     def ac_contacts(self) -> list:
-        return list(self.ac.contacts())
+        return list(self.ac.contacts.all())
 
     def dv_rows(self, table: str, columns=("emailaddress1", "firstname", "lastname")) -> list:
         return list(self.dv.rows(table, columns))

@@ -73,17 +73,17 @@ def test_it_syncs_changes_both_ways_with_conflicts_new_records_e_mail_changes_an
     sides.dv_update("contact", a.id, {"firstname": "Dina"})
     sides.dv_update("contact", c.id, {"firstname": "FromDynamics"})
     time.sleep(1.1)
-    sides.ac.contact_update(
+    sides.ac.contacts.update(
         ac[b.text("emailaddress1").lower()].id, ContactChanges(first_name="Acey")
     )
-    sides.ac.contact_update(
+    sides.ac.contacts.update(
         ac[c.text("emailaddress1").lower()].id, ContactChanges(first_name="FromAC")
     )
     # D's e-mail changes in Dynamics; E is deleted there.
     sides.dv_update("contact", d.id, {"emailaddress1": "new.address@example.org"})
     sides.dv_delete("contact", e.id)
     # A new person on each side.
-    sides.ac.contact_sync(ContactChanges(email="only.ac@example.org", first_name="Ola"))
+    sides.ac.contacts.sync(ContactChanges(email="only.ac@example.org", first_name="Ola"))
     new_dv = sides.dv_create("contact", {"emailaddress1": "only.dv@example.org", "lastname": "Dee"})
 
     run = _run(sync_integration)

@@ -88,8 +88,8 @@ def test_it_syncs_one_record_on_demand_both_ways(sides, sync_integration):
     run = record_sync(integration=sync_integration, entity="contact", dynamics_id=new_id)
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     link = RecordLink.objects.get(dynamics_id=new_id)
-    assert sides.ac.contact(link.ac_id).first_name == "Sam"
-    created = sides.ac.contact_sync(ContactChanges(email="from.ac@example.org", first_name="Al"))
+    assert sides.ac.contacts.get(link.ac_id).first_name == "Sam"
+    created = sides.ac.contacts.sync(ContactChanges(email="from.ac@example.org", first_name="Al"))
     run = record_sync(integration=sync_integration, entity="contact", ac_id=created.contact.id)
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     pulled = RecordLink.objects.get(ac_id=created.contact.id, ac_object="contact")
@@ -114,7 +114,7 @@ def test_it_pushes_opportunities_onto_synced_contacts_and_skips_the_others(sides
     assert run.counts["opportunity"]["push"]["created"] == seeded["opportunities"]
     link = RecordLink.objects.filter(entity="opportunity").first()
     schema = sync_integration.opportunity_sync.schema_id
-    record = sides.ac.custom_object_record(schema, link.dynamics_id)
+    record = sides.ac.custom_objects.record(schema, link.dynamics_id)
     contact = RecordLink.objects.get(entity="contact", ac_id=record.contact_ids[0])
     assert contact.state == RecordLink.State.LINKED
     # An opportunity of a contact that is not synced is skipped with a reason.
@@ -212,7 +212,7 @@ def test_it_relinks_a_contact_merged_in_dynamics_to_the_survivor(sides, sync_int
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     link = RecordLink.objects.get(entity="contact", dynamics_id=survivor)
     assert link.ac_id == ac_id
-    contact = sides.ac.contact(ac_id)
+    contact = sides.ac.contacts.get(ac_id)
     assert (contact.email, contact.first_name) == ("twin.two@example.org", "Tess")
     assert not RecordLink.objects.filter(dynamics_id=merged_id).exists()
     emails = [c.email for c in sides.ac_contacts()]

@@ -147,7 +147,7 @@ class SyncMachine(RuleBasedStateMachine):
         # Last name is push only: it stays in ActiveCampaign, Dynamics gets none.
         person = Person(key, f"a{key}.{time.time_ns()}@example.org", first, None)
         person.ac_last_name = f"Acl{key}"
-        result = self.sides.ac.contact_sync(
+        result = self.sides.ac.contacts.sync(
             ContactChanges(email=person.email, first_name=first, last_name=person.ac_last_name)
         )
         person.ac_id = result.contact.id
@@ -172,7 +172,7 @@ class SyncMachine(RuleBasedStateMachine):
         if last:
             changes = ContactChanges(first_name=first, last_name=f"AcEdit{key}")
             person.ac_last_name = f"AcEdit{key}"
-        self.sides.ac.contact_update(person.ac_id, changes)
+        self.sides.ac.contacts.update(person.ac_id, changes)
         person.first_name = first
 
     @precondition(lambda self: self._eligible(linked=True))
@@ -184,7 +184,7 @@ class SyncMachine(RuleBasedStateMachine):
         self._touch("dv", key)
         self.sides.dv_update("contact", person.dynamics_id, {"firstname": f"{first}D"})
         self._touch("ac", key)  # waits a second: both vendors stamp changes to the second
-        self.sides.ac.contact_update(person.ac_id, ContactChanges(first_name=f"{second}A"))
+        self.sides.ac.contacts.update(person.ac_id, ContactChanges(first_name=f"{second}A"))
         person.first_name = f"{second}A"  # the most recent change wins
 
     @precondition(lambda self: self._eligible(dynamics=True))

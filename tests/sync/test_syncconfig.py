@@ -369,7 +369,7 @@ def test_it_round_trips_through_the_services_of_a_real_account(connected_integra
     from mapping.core.transforms import default_value_map
 
     integration = connected_integration
-    ActiveCampaignClient(integration.activecampaign_config()).custom_field_create(
+    ActiveCampaignClient(integration.activecampaign_config()).custom_fields.create(
         title="Rating", type="dropdown", options=("Hot", "Warm", "Cold")
     )
     metadata = services.metadata_refresh(integration=integration)

@@ -68,7 +68,7 @@ def test_it_shares_the_initial_sync_between_two_workers_within_the_rate_limit(
     workers.start()
     mark = sides.log_mark()
     run = _start_initial(sync_integration)
-    _wait(lambda: _finished(run), 240, "the initial sync", workers, tick=True)
+    _wait(lambda: _finished(run), 240, "the initial sync", workers)  # no beat: units hand back
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     _assert_complete(sides, FEWER)
     ac_requests = [e for e in sides.ac_app.log.entries(path_prefix="/api/3/") if e.started >= mark]

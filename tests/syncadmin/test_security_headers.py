@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from syncadmin import views
-from tests.test_url_access import ACCESS
+from tests.test_url_access import ACCESS, url_arguments
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +100,7 @@ def test_the_checker_catches_inline_code():
 @pytest.mark.parametrize("name", sorted(ACCESS))
 def test_it_sends_a_strict_policy_on_every_page(client, admin_user, norole_user, name):
     args, _expected = ACCESS[name]
-    values = {"user_pk": norole_user.pk, "entity": "lead"}
+    values = url_arguments(user_pk=norole_user.pk)
     if name != "login":
         client.force_login(admin_user)
 

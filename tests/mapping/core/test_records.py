@@ -87,7 +87,10 @@ def test_it_reads_a_dataverse_row_as_canonical_values():
 
 def test_it_leaves_out_custom_values_an_activecampaign_page_did_not_load():
     contact = Contact(
-        id="5", email="ana@contoso.example", field_values=(FieldValue("22", "Web", "Web"),)
+        id="5",
+        email="ana@contoso.example",
+        field_values=(FieldValue("22", "Web", "Web"),),
+        field_values_loaded=True,
     )
     assert ac_values(contact, PAIRS)[SOURCE.key] == "Web"
     assert ac_values(contact, PAIRS)[SCORE.key] is None  # loaded, empty
