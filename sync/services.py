@@ -216,6 +216,7 @@ def _snapshot_ready(integration: Integration):
     return snapshot
 
 
+@log_context()  # the ids it binds for the log end when it returns
 def scheduled_run_start(*, integration_id: int) -> SyncRun | None:
     """The beat tick of one integration: a run unless sync is off, paused, not yet initially
     synced, or already running (then nothing: the tick is a no-op)."""
@@ -351,6 +352,7 @@ class _LeaseLost(Exception):
     """Another driver took the run over (this one was silent longer than the lease)."""
 
 
+@log_context()  # the ids it binds for the log end when it returns
 def run_advance(*, run_id: int, inline: bool = False, progress: Callable | None = None) -> str:
     """Drive a run as far as it can go now: "done", "waiting" (units out), "busy", "retry".
 
@@ -360,7 +362,7 @@ def run_advance(*, run_id: int, inline: bool = False, progress: Callable | None 
     if not lease.claim():
         return "busy"
     run = SyncRun.objects.select_related("integration").get(pk=run_id)
-    bind(integration=run.integration_id, run=run.pk)  # log lines until the task or request ends
+    bind(integration=run.integration_id, run=run.pk)
     clients = Clients(run.integration)
     try:
         while True:
@@ -389,8 +391,7 @@ def run_advance(*, run_id: int, inline: bool = False, progress: Callable | None 
                 if open_units.exists():
                     if inline:
                         for unit_id in list(open_units.values_list("pk", flat=True)):
-                            with log_context():  # the unit's ids end with it
-                                unit_run(unit_id=unit_id, extend=lease.extend)
+                            unit_run(unit_id=unit_id, extend=lease.extend)
                         continue
                     lease.release()
                     for unit_id in list(open_units.values_list("pk", flat=True)):
@@ -495,6 +496,7 @@ def _run_stop(run: SyncRun, message: str) -> None:
 MAX_UNIT_ATTEMPTS = 5
 
 
+@log_context()  # the ids it binds for the log end when it returns
 def unit_run(*, unit_id: int, extend: Callable[[], None] | None = None) -> str:
     """Claim one work unit and do it: "done", "busy" (someone has it), "retry"."""
     now = timezone.now()
@@ -639,8 +641,7 @@ def runs_resume() -> dict:
 def run_inline(*, run: SyncRun, progress: Callable | None = None, retries: int = 5) -> SyncRun:
     """Drive a run to its end in this process (no worker needed)."""
     for attempt in range(retries + 1):
-        with log_context():  # the run's ids are logged until it returns, not after
-            outcome = run_advance(run_id=run.pk, inline=True, progress=progress)
+        outcome = run_advance(run_id=run.pk, inline=True, progress=progress)
         if outcome in ("done", "busy"):
             break
         time.sleep(min(30, 2**attempt))
@@ -651,6 +652,7 @@ def run_inline(*, run: SyncRun, progress: Callable | None = None, retries: int =
 # -- one record -----------------------------------------------------------------------------------
 
 
+@log_context()  # the ids it binds for the log end when it returns
 def record_sync(
     *,
     integration: Integration,
@@ -666,7 +668,6 @@ def record_sync(
     both. Returns the finished run (trigger "record"), whose counts and records say what
     happened. Raises RunRefused when the integration cannot sync.
     """
-    # Until the caller's task or request ends, its log lines name the record.
     bind(integration=integration.pk, entity=entity, record=dynamics_id or ac_id)
     if not integration.is_connected:
         raise RunRefused("Connect ActiveCampaign and Dynamics 365 in Settings first.")

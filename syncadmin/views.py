@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.http import require_GET, require_safe
@@ -77,7 +78,8 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus metrics (syncadmin.metrics), in the text exposition format."""
     if not _metrics_token_ok(request):
         response = HttpResponse(
-            "A bearer token is needed: Authorization: Bearer <SYNCADMIN_METRICS_TOKEN>\n",
+            gettext("A bearer token is needed: Authorization: Bearer <SYNCADMIN_METRICS_TOKEN>")
+            + "\n",
             status=401,
             content_type="text/plain; charset=utf-8",
         )
@@ -88,7 +90,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     except Exception:
         logger.exception("metrics: the exposition failed")
         return HttpResponse(
-            "Metrics are unavailable for a moment; the log says why.\n",
+            gettext("Metrics are unavailable for a moment; the log says why.") + "\n",
             status=503,
             content_type="text/plain; charset=utf-8",
         )

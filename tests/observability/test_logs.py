@@ -138,17 +138,23 @@ def test_ids_bound_while_answering_a_request_end_with_it(client, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_a_single_record_sync_names_its_record_until_its_scope_ends():
+def test_a_single_record_sync_names_its_record_while_it_runs_and_not_after(monkeypatch):
+    from integrations.models import Integration
     from sync.services import RunRefused, record_sync
     from tests.personas import default_integration
 
-    integration = default_integration()  # not connected: refused after the ids are bound
+    integration = default_integration()
+    integration.status = Integration.Status.CONNECTED
     record = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    seen = {}
 
-    with log_context():
-        with pytest.raises(RunRefused):
-            record_sync(integration=integration, entity="contact", dynamics_id=record)
-        during = current_context()
+    def settings_get(**kwargs):
+        seen["during"] = current_context()
+        raise RunRefused("stop here")
 
-    assert during == {"integration": integration.pk, "entity": "contact", "record": record}
+    monkeypatch.setattr("sync.services.sync_settings_get", settings_get)
+    with pytest.raises(RunRefused):
+        record_sync(integration=integration, entity="contact", dynamics_id=record)
+
+    assert seen["during"] == {"integration": integration.pk, "entity": "contact", "record": record}
     assert current_context() == {}
