@@ -14,7 +14,7 @@ from mapping.core.standard import ENTITIES
 from . import selectors, services
 from .engine import ENTITY_ORDER
 from .forms import SyncSettingsForm
-from .models import RunRecord, SyncRun
+from .models import RunRecord, SyncRun, SyncSettings
 
 
 def _integration(request: HttpRequest):
@@ -31,7 +31,10 @@ def _entities() -> list[tuple[str, str]]:
 @administrators_only
 def settings_page(request: HttpRequest) -> HttpResponse:
     integration = _integration(request)
-    current = services.sync_settings_get(integration=integration)
+    # Read only: the defaults until the first save (a refused form changes nothing).
+    current = selectors.sync_settings_current(integration=integration) or SyncSettings(
+        integration=integration
+    )
     if request.method == "POST":
         form = SyncSettingsForm(request.POST)
         if form.is_valid():

@@ -37,6 +37,16 @@ def client_ip(request: HttpRequest) -> str | None:
         return remote
 
 
+def username(request: HttpRequest, credentials: dict | None = None) -> str:
+    """The username django-axes counts failures for, cut to what a username can be.
+
+    Django usernames are at most 150 characters; a longer one typed at the login form can name
+    no account, and kept whole it would overflow axes' 255-character column (a 500).
+    """
+    typed = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(typed)[:150]
+
+
 def login_logged(*, request: HttpRequest, username: str) -> None:
     logger.info("login: %s signed in from %s", username, client_ip(request) or "unknown address")
 

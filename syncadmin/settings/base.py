@@ -83,6 +83,7 @@ AXES_LOCKOUT_CALLABLE = "users.throttle.lockout_response"
 # The client address comes from REMOTE_ADDR, or from X-Forwarded-For as written by the
 # SYNCADMIN_TRUSTED_PROXY_COUNT reverse proxies in front of the app (users/throttle.py).
 AXES_CLIENT_IP_CALLABLE = "users.throttle.client_ip"
+AXES_USERNAME_CALLABLE = "users.throttle.username"
 SYNCADMIN_TRUSTED_PROXY_COUNT = env.int("SYNCADMIN_TRUSTED_PROXY_COUNT", default=0)
 
 ROOT_URLCONF = "syncadmin.urls"

@@ -88,3 +88,15 @@ def test_behind_the_proxy_it_locks_the_client_address_the_proxy_saw(
 
     assert locked.status_code == 429
     assert other_client.status_code == 302
+
+
+def test_an_outsized_username_is_refused_like_any_wrong_one(client, settings):
+    # Found by the form fuzz test: a 300-character username overflowed axes' column (a 500).
+    long_name = "a" * 300
+
+    limit = settings.AXES_FAILURE_LIMIT
+    responses = [attempt(client, long_name, WRONG, address="198.51.100.9") for _ in range(limit)]
+
+    # Counted like any wrong login: refused with the form, then locked at the limit.
+    assert [r.status_code for r in responses] == [200] * (limit - 1) + [429]
+    assert AccessAttempt.objects.get().username == "a" * 150
