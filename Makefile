@@ -21,7 +21,7 @@ LOCK = requirements/dev-py$(PY_LINE).txt
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --generate-hashes --quiet --no-header \
 	$(if $(UPGRADE),--upgrade,)
 
-.PHONY: run test install lint format clean lock lock-check
+.PHONY: run test bench install lint format clean lock lock-check
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -41,6 +41,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The sync engine on a real worker against the sandboxes (docs/benchmarks.md):
+# `make bench BENCH_ARGS="--records 100000 --rate-limits off"`.
+bench: $(STAMP)
+	$(BIN)/python manage.py bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
