@@ -86,6 +86,8 @@ class PeoplePush(_Writer):
         self.job_pair = self.entity.pair(JOB_TITLE_KEY)
         self._accounts_by_name: dict[str, str] = {}
         self._account_links: dict[str, RecordLink | None] = {}
+        self._by_ac_id: dict[str, RecordLink] = {}  # the same links by AC account id
+        self._by_ac_id_of: dict[str, None] = {}  # … built from these keys of _account_links
         self._owners: dict[str, list[RecordLink]] = {}  # e-mail -> links owning an AC contact
 
     def process(self, records: list[StagedRecord], unit: WorkUnit) -> None:
@@ -285,6 +287,20 @@ class PeoplePush(_Writer):
         self._accounts_by_name[key] = found
         return found
 
+    def _account_link_by_ac_id(self, ac_id: str) -> RecordLink | None:
+        """The account link of an AC account: among the unit's (read once for all its
+        contacts), else from the database."""
+        if len(self._by_ac_id_of) != len(self._account_links):
+            self._by_ac_id = {
+                link.ac_id: link for link in self._account_links.values() if link is not None
+            }
+            self._by_ac_id_of = dict.fromkeys(self._account_links)
+        if ac_id in self._by_ac_id:
+            return self._by_ac_id[ac_id]
+        return RecordLink.objects.filter(
+            integration=self.ctx.integration, ac_object="account", ac_id=ac_id
+        ).first()
+
     def _account_link(self, contact_id: str, account_id: str | None, job_title) -> None:
         if account_id is not None and self.key == "lead":
             account_id = self._ac_account(account_id)  # the company name, as an account
@@ -347,9 +363,7 @@ class PeoplePush(_Writer):
             item.account_id = rel_ac or ""
             if item.account_id and not item.job_title:
                 # Bulk import puts a contact on an account by its exact name: no extra call.
-                account_link = RecordLink.objects.filter(
-                    integration=self.ctx.integration, ac_object="account", ac_id=item.account_id
-                ).first()
+                account_link = self._account_link_by_ac_id(item.account_id)
                 if account_link is not None:
                     item.account_name = str(account_link.base_ac.get("name|name") or "")
         item.rel_ac = rel_ac or ""
