@@ -566,16 +566,20 @@ def confirm(ctx: Context, step: dict) -> None:
     if not pending.exists():
         return
     ac = ctx.clients.ac
-    batches = set()
-    for state in WorkUnit.objects.filter(run=ctx.run).values_list("state", flat=True):
-        batches.update(state.get("batches", []))
+    # In the order they were sent: ActiveCampaign works through a queue of imports, so each
+    # round asks about the oldest unfinished one and stops there (a call per import, plus one
+    # per wait), instead of asking about every unfinished import every round.
+    batches: list[str] = []
+    for state in (
+        WorkUnit.objects.filter(run=ctx.run).order_by("step", "seq").values_list("state", flat=True)
+    ):
+        batches += [batch for batch in state.get("batches", []) if batch not in batches]
     waited = 0.0
     limit = getattr(settings, "SYNC_IMPORT_WAIT_SECONDS", 600)
     interval = getattr(settings, "SYNC_IMPORT_POLL_SECONDS", 2.0)
     while batches and waited <= limit:
-        for batch_id in sorted(batches):
-            if ac.imports.status(batch_id).completed:
-                batches.discard(batch_id)
+        while batches and ac.imports.status(batches[0]).completed:
+            batches.pop(0)
         if batches:
             ctx.heartbeat()
             time.sleep(interval)
