@@ -17,15 +17,23 @@ from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from connectors.activecampaign.records import Activity, Automation, Campaign, Contact, Message
-from connectors.activecampaign.records import ListStatus as ListStatus
+from connectors.activecampaign.client import ActiveCampaignClient
+from connectors.activecampaign.records import (
+    Activity,
+    Automation,
+    Campaign,
+    Contact,
+    ListStatus,
+    Message,
+)
 from connectors.dynamics import odata
+from connectors.dynamics.client import DynamicsClient
 from connectors.dynamics.records import LookupValue
 from connectors.errors import ConnectorError, user_message
+from connectors.http import RetryPolicy
 from integrations.models import Integration
 from mapping.core.snapshot import FieldPair
 from mapping.selectors import config_snapshot
-from sync.clients import Clients
 from sync.models import RecordLink, RunRecord
 from sync.selectors import record_link_synced, record_links_synced, record_problems
 
@@ -45,6 +53,20 @@ SORTS = ("-synced", "synced")  # by last sync: newest first, oldest first
 FIRST_NAME, LAST_NAME = "firstName|firstname", "lastName|lastname"
 ACCOUNT_LINK = "@account"  # sync.engine.base.ACCOUNT_LINK: a lead's company, a contact's account
 ACCOUNT_NAME = "name|name"
+
+
+# Someone is waiting for the page: two tries with a short backoff, and a Retry-After of more
+# than a few seconds is reported instead of waited for (the engine's clients try five times).
+PAGE_RETRY = RetryPolicy(attempts=2, backoff=0.3, backoff_max=1.0, retry_after_max=5.0)
+
+
+def ac_client(integration: Integration) -> ActiveCampaignClient:
+    """The integration's ActiveCampaign client for a page (raises ConnectorError)."""
+    return ActiveCampaignClient(integration.activecampaign_config(), retry=PAGE_RETRY)
+
+
+def dynamics_client(integration: Integration) -> DynamicsClient:
+    return DynamicsClient(integration.dynamics_config(), retry=PAGE_RETRY)
 
 
 # -- lists -----------------------------------------------------------------------------------
@@ -156,7 +178,7 @@ def dynamics_fields(*, integration: Integration, link: RecordLink) -> DynamicsFi
         return DynamicsFields(direction=direction, problem=_("Dynamics 365 is not connected."))
     pairs = config.pairs
     try:
-        dv = Clients(integration).dv
+        dv = dynamics_client(integration)
         info = dv.table(link.entity)
         rows = list(
             dv.rows(
@@ -256,7 +278,7 @@ def marketing(*, integration: Integration, ac_id: str, fresh: bool = False) -> M
         if cached is not None:
             return cached
     try:
-        client = Clients(integration).ac
+        client = ac_client(integration)
         # The docs say the feed is brought up to date when the contact is read: read it first.
         status = contact_status(client, ac_id)
         result = Marketing(
@@ -388,14 +410,14 @@ def automations_active(*, integration: Integration, query: str = "") -> list[Aut
     """Active automations whose name contains `query` (AC has no name filter: read, match)."""
     wanted = query.strip().casefold()
     found = []
-    for automation in Clients(integration).ac.automations.all():
+    for automation in ac_client(integration).automations.all():
         if automation.active and wanted in automation.name.casefold():
             found.append(automation)
     return sorted(found, key=lambda a: a.name.casefold())[:AUTOMATION_CHOICES_MAX]
 
 
 def automation_active(*, integration: Integration, automation_id: str) -> Automation | None:
-    automation = Clients(integration).ac.automations.get(automation_id)
+    automation = ac_client(integration).automations.get(automation_id)
     return automation if automation.active else None
 
 
@@ -403,7 +425,7 @@ def campaigns_sendable(*, integration: Integration, query: str = "") -> list[Cam
     """Campaigns whose name contains `query`, most recently sent first."""
     wanted = query.strip().casefold()
     found = []
-    for campaign in Clients(integration).ac.campaigns.all():
+    for campaign in ac_client(integration).campaigns.all():
         if wanted in campaign.name.casefold():
             found.append(campaign)
         if len(found) >= AUTOMATION_CHOICES_MAX:
@@ -413,11 +435,11 @@ def campaigns_sendable(*, integration: Integration, query: str = "") -> list[Cam
 
 def campaign_get(*, integration: Integration, campaign_id: str) -> Campaign | None:
     """One campaign by id (AC's list, read until found: the connector reads no single one)."""
-    for campaign in Clients(integration).ac.campaigns.all():
+    for campaign in ac_client(integration).campaigns.all():
         if campaign.id == str(campaign_id):
             return campaign
     return None
 
 
 def campaign_messages(*, integration: Integration, campaign_id: str) -> list[Message]:
-    return Clients(integration).ac.campaigns.messages(campaign_id)
+    return ac_client(integration).campaigns.messages(campaign_id)

@@ -15,11 +15,10 @@ from connectors.activecampaign.records import CampaignSendResult, ContactAutomat
 from connectors.errors import ConnectorError, NotFoundError, user_message
 from integrations.models import Integration
 from integrations.services import audit_record
-from sync.clients import Clients
 from sync.models import RecordLink, SyncRun
 from sync.services import RunRefused, record_sync
 
-from .selectors import contact_status, marketing_forget
+from .selectors import ac_client, contact_status, marketing_forget
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ def _client(integration: Integration):
     if not integration.is_connected:
         raise ActionRefused(_("ActiveCampaign is not connected."))
     try:
-        return Clients(integration).ac
+        return ac_client(integration)
     except ConnectorError as error:
         raise ActionRefused(user_message(error)) from None
 

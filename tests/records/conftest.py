@@ -7,20 +7,23 @@ import pytest
 
 from tests.sync.conftest import sides, sync_integration  # noqa: F401 - shared fixtures
 
+SYNCED_EMAIL = "nadia.obrien.1@contosoltd.example"
+
 
 @pytest.fixture
 def synced(sides, sync_integration):  # noqa: F811
-    """Both sandboxes seeded with the same people, then the initial sync: linked records with
-    marketing history in ActiveCampaign (sends, opens, clicks, tags, automations)."""
+    """Both sandboxes seeded with the same people (ActiveCampaign with their marketing history:
+    sends, opens, clicks, tags, automations), then one contact and its account synced by the
+    engine's single-record sync, as "Sync this record now" does."""
     from sync.models import SyncRun
-    from sync.services import run_inline, run_start
+    from sync.services import record_sync
 
     sides.dv_app.seed(12)
     sides.ac_app.seed(12)
-    run = run_inline(
-        run=run_start(integration=sync_integration, trigger=SyncRun.Trigger.INITIAL, enqueue=False)
-    )
-    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    [row] = sides.dv.find_contacts_by_email(SYNCED_EMAIL, ["parentcustomerid"])
+    for entity, record_id in (("account", row.get("parentcustomerid").id), ("contact", row.id)):
+        run = record_sync(integration=sync_integration, entity=entity, dynamics_id=record_id)
+        assert run.status == SyncRun.Status.SUCCEEDED, run.message
     return sides
 
 
@@ -43,3 +46,13 @@ def link_make(integration, *, entity="contact", n=1, first="Ana", last="Silva", 
         **kw,
     }
     return RecordLink.objects.create(**values)
+
+
+@pytest.fixture(autouse=True)
+def marketing_cache_empty():
+    """Each test starts without a cached marketing view (the keys are ids a later test reuses)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
