@@ -83,12 +83,23 @@ ACCESS = {
     "sync:history": ((), admins_only()),
     "sync:run": (("run_pk",), admins_only(404)),
     "sync:retry": (("run_pk",), admins_only(405)),
+    "sync:webhook": ((), admins_only()),
+    "sync:webhook_rotate": ((), admins_only(405)),
+    "sync:webhook_retry": (("delivery_pk",), admins_only(405)),
+    # ActiveCampaign's calls: a wrong secret is a missing page for everyone, logged in or not.
+    "hook_activecampaign": (("secret",), everyone(404)),
 }
 
 
 def url_arguments(*, user_pk: int) -> dict[str, object]:
     """A value for each URL argument name in ACCESS (ids of things that need not exist)."""
-    return {"user_pk": user_pk, "entity": "lead", "run_pk": 1}
+    return {
+        "user_pk": user_pk,
+        "entity": "lead",
+        "run_pk": 1,
+        "delivery_pk": 1,
+        "secret": "not-the-secret-" + "x" * 28,
+    }
 
 
 def _named_patterns(resolver=None, namespace=""):
@@ -181,3 +192,24 @@ def test_another_integrations_administrator_changes_nothing_of_it(client, person
 
     assert user_role(user=uma, integration=integrations["a"]) == Role.USER
     assert user_role(user=uma, integration=integrations["b"]) is None
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_webhook_endpoint_answers_404_to_a_wrong_secret_and_stores_nothing(
+    client, personas, integrations, persona
+):
+    from sync.models import WebhookDelivery
+    from sync.webhooks.services import webhook_secret_rotate
+
+    right = webhook_secret_rotate(integration=integrations["a"])
+    webhook_secret_rotate(integration=integrations["b"])
+    if personas[persona] is not None:
+        login_asking_for_a(client, personas[persona], integrations)
+    body = "type=update&contact%5Bid%5D=1&contact%5Bemail%5D=ana%40contoso.example"
+
+    for secret in ("wrong", right[:-1], right + "x", right.upper()):
+        url = reverse("hook_activecampaign", args=[secret])
+        response = client.post(url, body, content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 404, secret
+
+    assert not WebhookDelivery.objects.exists()
