@@ -4,9 +4,13 @@ delivery is stored once, queued, and a flood gets 429; the URL is shown once and
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 import pytest
 from django.urls import reverse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from integrations.models import AuditEntry, Integration
 from sync.models import WebhookDelivery, WebhookEndpoint
@@ -202,3 +206,33 @@ def test_an_administrator_chooses_what_the_webhook_creates(
     assert WebhookEndpoint.objects.get().entity == "lead"
     assert WebhookDelivery.objects.get(pk=stored.json()["delivery"]).entity == "lead"
     assert AuditEntry.objects.filter(action="sync.webhook_entity").count() == 1
+
+
+def test_no_body_makes_the_endpoint_fail(client, webhook_secret, no_enqueue):
+    url = hook_url(webhook_secret)
+    keys = st.one_of(
+        st.sampled_from(["type", "contact[id]", "contact[email]", "contact[fields][x]", "a[]"]),
+        st.text(max_size=20),
+    )
+    forms = st.lists(st.tuples(keys, st.text(max_size=30)), max_size=8).map(
+        lambda pairs: urllib.parse.urlencode(pairs).encode()
+    )
+    content_types = [FORM, f"{FORM}; charset=latin-1", "application/json", "", "text/plain"]
+
+    @hypothesis_settings(
+        max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(
+        st.one_of(forms, st.binary(max_size=200)),
+        st.sampled_from(content_types),
+        st.sampled_from([None, "lead", "contact", "", "x" * 300, "\x00"]),
+    )
+    def post(data, content_type, entity):
+        target = url if entity is None else f"{url}?{urllib.parse.urlencode({'entity': entity})}"
+        before = WebhookDelivery.objects.count()
+        response = client.generic("POST", target, data, content_type=content_type)
+        assert response.status_code in (200, 202, 400), (response.status_code, data)
+        stored = WebhookDelivery.objects.count() - before
+        assert stored == (1 if response.status_code == 202 else 0)
+
+    post()
