@@ -1,0 +1,56 @@
+"""Every page each persona can reach passes axe-core with no serious or critical violation.
+
+The pages are those of the access table (tests/test_url_access.py) that answer the persona with
+a page of HTML (200, or the 403 page), plus the 404 page.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.a11y.conftest import axe_violations, login_as
+from tests.test_url_access import ACCESS, PERSONAS
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+URL_VALUES = {"entity": ["lead", "contact", "account"]}
+PAGE_STATUSES = (200, 403, 404)
+
+
+def persona_paths(persona: str, *, user_pk: int, run_pk: int) -> list[str]:
+    """The paths of the access table that answer `persona` with a status showing a page."""
+    values = {**URL_VALUES, "user_pk": [user_pk], "run_pk": [run_pk]}
+    paths = []
+    for name, (args, expected) in sorted(ACCESS.items()):
+        if expected[persona] not in PAGE_STATUSES:
+            continue
+        combos = [[]]
+        for arg in args:
+            combos = [[*combo, value] for combo in combos for value in values[arg]]
+        paths += [reverse(name, args=combo) for combo in combos]
+    return [*paths, "/no-such-page/"]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_page_of_the_persona_passes_axe(page, product, axe_path, persona):
+    login_as(page, product["users"][persona])
+    paths = persona_paths(persona, user_pk=product["users"]["norole"].pk, run_pk=product["run"].pk)
+    found, checked, error_pages = {}, [], set()
+    for path in paths:
+        response = page.goto(path)
+        assert response is not None, path
+        is_page = (
+            "html" in response.headers.get("content-type", "") and page.locator("main").count()
+        )
+        if not is_page:  # JSON, metrics, or an htmx fragment (checked inside its page)
+            continue
+        if response.status != 200:  # one 403 (or 404) page is like another
+            if response.status in error_pages:
+                continue
+            error_pages.add(response.status)
+        checked.append(path)
+        if violations := axe_violations(page, axe_path):
+            found[path] = violations
+    assert len(checked) >= 2, checked
+    assert not found, "\n".join(f"{p}:\n  " + "\n  ".join(v) for p, v in found.items())
