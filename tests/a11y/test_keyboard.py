@@ -11,12 +11,15 @@ from django_celery_beat.models import PeriodicTask
 from playwright.sync_api import expect
 
 from integrations.models import Integration
+from integrations.roles import Role
 from mapping import services
 from mapping.models import EntitySync, FieldMapping
 from sync.models import SyncSettings
 from sync.services import schedule_name
 from tests.fixtures.browser import htmx_settled
 from tests.fixtures.metadata import metadata_seed
+from tests.personas import make_user
+from users.services import user_entity_access, user_role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -176,6 +179,31 @@ def test_it_sets_the_sync_settings_with_the_keyboard(keyboard_admin):
     assert (saved.enabled, saved.schedule_hours) == (True, 6)
     task = PeriodicTask.objects.get(name=schedule_name(integration))
     assert (task.interval.every, task.interval.period) == (6, "hours")
+
+
+def test_it_adds_a_user_with_the_keyboard(keyboard_admin):
+    integration, _ = Integration.objects.get_or_create(name="Default")
+    nora = make_user("nora")
+    page = keyboard_admin
+    page.goto("/users/")
+
+    type_into(page, page.get_by_label("Find a person by name or e-mail"), "nora")
+    suggestion = page.get_by_role("option", name="Nora Tester")
+    tab_to(page, suggestion)
+    page.keyboard.press("Enter")
+    # The suggestions are gone; the focus goes on from the role, not from the top of the page.
+    expect(page.get_by_label("Role", exact=True)).to_be_focused()
+    page.keyboard.type("ActiveCampaign User")
+    leads = page.locator("#add-user-form").get_by_role("checkbox", name="Leads")
+    tab_to(page, leads)
+    page.keyboard.press("Space")  # leads off: Nora may see contacts only
+    expect(leads).not_to_be_checked()
+    tab_to(page, page.get_by_role("button", name="Add", exact=True))
+    page.keyboard.press("Enter")
+
+    expect(page.locator('tr[data-username="nora"]')).to_be_visible()
+    assert user_role(user=nora, integration=integration) == Role.USER
+    assert user_entity_access(user=nora, integration=integration) == {"contact"}
 
 
 FOCUS_SHOWN = """() => {
