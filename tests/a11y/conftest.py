@@ -8,6 +8,7 @@ policy bypassed; tests/syncadmin/test_browser.py checks that the pages run under
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,21 @@ def axe_violations(page, axe_path: str) -> list[str]:
 
 
 @pytest.fixture
-def product(transactional_db):
+def no_dns(monkeypatch):
+    """Names other than this machine's resolve to nothing, at once: a page that calls a vendor
+    (A's URLs are made up) shows its "cannot be reached" notice instead of waiting on DNS."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host in ("127.0.0.1", "::1", "localhost"):
+            return real_getaddrinfo(host, *args, **kwargs)
+        raise socket.gaierror(socket.EAI_NONAME, "no DNS in the accessibility tests")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture
+def product(transactional_db, no_dns):
     """Integration A connected, with fields read, a data configuration, sync settings and a
     finished run with failed, conflicting and skipped records; B, a second integration; one
     user of each persona (all with the shared password)."""
@@ -107,6 +122,7 @@ def product(transactional_db):
         "anonymous": None,
         "norole": make_user("nora"),
         "user": make_user("uma", role=Role.USER, integration=a),
+        "leadsonly": make_user("lena", role=Role.USER, entity_access=("lead",), integration=a),
         "admin": admin,
         "other": make_user("otto", role=Role.ADMINISTRATOR, integration=b),
         "superuser": get_user_model().objects.create_superuser(

@@ -12,17 +12,17 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.a11y.conftest import axe_violations, login_as
-from tests.test_url_access import ACCESS, PERSONAS
+from tests.test_url_access import ACCESS, PERSONAS, url_arguments
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-URL_VALUES = {"entity": ["lead", "contact", "account"]}
 PAGE_STATUSES = (200, 403, 404)
 
 
 def persona_paths(persona: str, *, user_pk: int, run_pk: int) -> list[str]:
     """The paths of the access table that answer `persona` with a status showing a page."""
-    values = {**URL_VALUES, "user_pk": [user_pk], "run_pk": [run_pk]}
+    values = {name: [value] for name, value in url_arguments(user_pk=user_pk).items()}
+    values |= {"entity": ["lead", "contact", "account"], "run_pk": [run_pk]}
     paths = []
     for name, (args, expected) in sorted(ACCESS.items()):
         if expected[persona] not in PAGE_STATUSES:
