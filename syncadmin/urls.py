@@ -20,5 +20,6 @@ urlpatterns = [
     path("users/", include("users.urls")),
     path("data/", include("mapping.urls")),
     path("sync/", include("sync.urls")),
+    path("records/", include("records.urls")),
     path("django-admin/", admin.site.urls),
 ]

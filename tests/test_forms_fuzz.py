@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from integrations.models import AuditEntry, Integration
 from mapping import services as mapping_services
-from sync.models import RunRecord, SyncRun
+from sync.models import RecordLink, RunRecord, SyncRun
 from syncadmin import health
 from tests.fixtures.metadata import metadata_seed
 from tests.personas import make_user
@@ -39,7 +39,13 @@ from users.roles import Role
 pytestmark = pytest.mark.django_db
 
 # Each URL argument, as the crawl fills it in.
-URL_ARGS = {"entity": ["lead", "contact", "account"], "user_pk": None, "run_pk": None}
+URL_ARGS = {
+    "entity": ["lead", "contact", "account"],
+    "people": ["lead", "contact"],
+    "user_pk": None,
+    "run_pk": None,
+    "record_id": None,
+}
 # Models whose rows record events, not configuration: they may grow on a refused submission.
 EVENT_MODELS = {
     (AuditEntry._meta.app_label, AuditEntry._meta.model_name),
@@ -47,8 +53,12 @@ EVENT_MODELS = {
     ("admin", "logentry"),
     ("syncadmin", "apicallcounter"),  # vendor API calls counted for /metrics
 }
+RECORD_ID = "00000000-0000-0000-0000-000000000001"
 # Query parameters the views read (besides every field name found on the pages).
-QUERY_NAMES = ["next", "q", "all", "index", "field", "operator", "value", "ac", "dv", "direction"]
+QUERY_NAMES = [
+    *("next", "q", "all", "index", "field", "operator", "value", "ac", "dv", "direction"),
+    *("page", "sort", "automation", "campaign"),
+]
 
 NASTY = [
     "",
@@ -132,14 +142,15 @@ class _FormParser(html.parser.HTMLParser):
             self._select = None
 
 
-def _urls(user_pk: int, run_pk: int) -> dict[str, list[str]]:
+def _urls(user_pk: int, run_pk: int, record_id: str) -> dict[str, list[str]]:
     """Every named URL with its arguments filled in: name -> paths."""
     urls = {}
     for name in _named_patterns():
         args, _ = ACCESS[name]
         combos = [[]]
         for arg in args:
-            values = URL_ARGS[arg] or [{"user_pk": user_pk, "run_pk": run_pk}[arg]]
+            given = {"user_pk": user_pk, "run_pk": run_pk, "record_id": record_id}
+            values = URL_ARGS[arg] or [given[arg]]
             combos = [[*c, v] for c in combos for v in values]
         urls[name] = [reverse(name, args=combo) for combo in combos]
     return urls
@@ -253,12 +264,23 @@ def product(client, admin_user, monkeypatch, settings):
         entity="contact",
         direction="push",
         outcome=RunRecord.Outcome.FAILED,
-        dynamics_id="00000000-0000-0000-0000-000000000001",
+        dynamics_id=RECORD_ID,
         email="ana@contoso.example",
         reason="Email: not an e-mail address.",
     )
+    # The same person as a synced lead and a synced contact, for the record pages and forms.
+    for entity in ("lead", "contact"):
+        RecordLink.objects.create(
+            integration=integration,
+            entity=entity,
+            ac_object="contact",
+            dynamics_id=RECORD_ID,
+            ac_id=str(len(entity)),
+            email="ana@contoso.example",
+            state=RecordLink.State.LINKED,
+        )
     client.force_login(admin_user)
-    return {"urls": _urls(other.pk, run.pk), "admin": admin_user}
+    return {"urls": _urls(other.pk, run.pk, RECORD_ID), "admin": admin_user}
 
 
 def test_it_reaches_every_url(client, product):
