@@ -68,6 +68,12 @@ class Result:
         return self.dv_calls / self.records if self.records else 0.0
 
     @property
+    def ac_account_writes(self) -> int:
+        """Account creations and updates: one call each, whatever the engine does (no bulk
+        account endpoint: docs/benchmarks.md)."""
+        return sum(n for kind, n in self.ac_calls_by_kind.items() if kind in _ACCOUNT_WRITES)
+
+    @property
     def records_per_s(self) -> float:
         return self.records / self.wall_s if self.wall_s else 0.0
 
@@ -87,6 +93,9 @@ class Result:
 
         if self.name == "initial_push":
             check("AC calls per contact", self.ac_per_record, 0.02)
+            if self.records:
+                without = (self.ac_calls - self.ac_account_writes) / self.records
+                check("AC calls per contact, account writes aside", without, 0.02)
             check("DV calls per record", self.dv_per_record, 0.001)
         if self.name == "initial_pull":
             check("AC calls per contact", self.ac_per_record, 1.1 * (1 + self.custom_fields) / 100)
@@ -101,6 +110,7 @@ class Result:
         data = asdict(self)
         data.update(
             ac_per_record=round(self.ac_per_record, 6),
+            ac_account_writes=self.ac_account_writes,
             dv_per_record=round(self.dv_per_record, 6),
             records_per_s=round(self.records_per_s, 1),
             cpu_ms_per_record=round(self.cpu_ms_per_record, 4),
@@ -117,24 +127,34 @@ def run_all(options: dict, stdout, stderr) -> int:
     lift_pacing()  # set-up calls from this process: the sandboxes' limits are off meanwhile
     workdir = Path(settings.VAR_DIR)
     workdir.mkdir(parents=True, exist_ok=True)
-    results = []
-    for name in options["scenarios"]:
-        stderr.write(f"bench: {name}, {options['records']} records …\n")
+    wanted = options["scenarios"]
+    groups = [[name] for name in wanted if name not in ("noop", "incremental")]
+    linked = [name for name in ("noop", "incremental") if name in wanted]
+    if linked:
+        groups.append(linked)
+    by_name = {}
+    for names in groups:
+        stderr.write(f"bench: {' then '.join(names)}, {options['records']} records …\n")
         stderr.flush()
         scenario = Scenario(
-            name,
+            names,
             records=options["records"],
             rate_limits=options["rate_limits"],
             workdir=workdir,
             profile=bool(options.get("profile")),
             stderr=stderr,
         )
-        result = scenario.run()
-        stderr.write(
-            f"bench: {name} {result.status} in {result.wall_s:.1f} s "
-            f"({result.ac_calls} AC calls, {result.dv_calls} DV calls)\n"
-        )
-        results.append(result)
+        for result in scenario.run():
+            stderr.write(
+                f"bench: {result.name} {result.status} in {result.wall_s:.1f} s "
+                f"({result.ac_calls} AC calls, {result.dv_calls} DV calls)\n"
+            )
+            # Each scenario's figures as soon as they are known (a long run stopped early
+            # keeps them).
+            stderr.write(f"bench: {json.dumps(result.as_json())}\n")
+            stderr.flush()
+            by_name[result.name] = result
+    results = [by_name[name] for name in wanted]
     if options["json"]:
         stdout.write(json.dumps({"scenarios": [r.as_json() for r in results]}, indent=2) + "\n")
     else:
@@ -179,12 +199,25 @@ def table(results: list[Result], options: dict) -> str:
 
 
 class Scenario:
+    """One or two scenarios on one pair of sandboxes: noop and incremental share their set-up
+    (the no-op run is measured, then the changes are made and the incremental run measured,
+    which is the state a fresh set-up would reach)."""
+
     def __init__(
-        self, name: str, *, records: int, rate_limits: bool, workdir: Path, profile: bool, stderr
+        self,
+        names: list[str],
+        *,
+        records: int,
+        rate_limits: bool,
+        workdir: Path,
+        profile: bool,
+        stderr,
     ) -> None:
-        if name not in SCENARIOS:
-            raise ValueError(f"unknown scenario {name!r}; expected one of {SCENARIOS}")
-        self.name = name
+        unknown = set(names) - set(SCENARIOS)
+        if unknown:
+            raise ValueError(f"unknown scenario {unknown}; expected one of {SCENARIOS}")
+        self.names = names
+        self.name = "-".join(names)
         self.records = records
         self.rate_limits = rate_limits
         self.workdir = workdir
@@ -195,7 +228,7 @@ class Scenario:
         self.contact_ids: list[str] = []
 
     # -- the whole scenario -----------------------------------------------------------------
-    def run(self) -> Result:
+    def run(self) -> list[Result]:
         from django.conf import settings
 
         from sandbox.runner import sandboxes_start
@@ -205,8 +238,14 @@ class Scenario:
         try:
             settings.CONNECTOR_CA_BUNDLE = self.sandboxes.dataverse.ca_bundle
             integration = self._integration()
-            trigger = getattr(self, f"_prepare_{self.name}")(integration)
-            return self._measure(integration, trigger)
+            if self.names == ["noop", "incremental"]:
+                trigger = self._prepare_noop(integration)
+                results = [self._measure(integration, trigger, "noop")]
+                self._change(integration)
+                return [*results, self._measure(integration, trigger, "incremental")]
+            [name] = self.names
+            trigger = getattr(self, f"_prepare_{name}")(integration)
+            return [self._measure(integration, trigger, name)]
         finally:
             self.sandboxes.stop()
             if integration is not None:
@@ -267,12 +306,17 @@ class Scenario:
         return SyncRun.Trigger.SCHEDULE
 
     def _prepare_incremental(self, integration) -> str:
+        trigger = self._prepare_noop(integration)
+        self._change(integration)
+        return trigger
+
+    def _change(self, integration) -> None:
+        """100 Dynamics contacts and 100 other ActiveCampaign contacts change, through the APIs."""
         from connectors.activecampaign.records import ContactChanges
         from connectors.dynamics.records import RecordWrite
         from sync.clients import Clients
         from sync.models import RecordLink
 
-        trigger = self._prepare_noop(integration)
         clients = Clients(integration)
         changes = min(CHANGES_PER_SIDE, self.records // 2)
         writes = [
@@ -288,7 +332,6 @@ class Scenario:
         for i, link in enumerate(linked):
             clients.ac.contacts.update(link.ac_id, ContactChanges(last_name=f"Changed {i}"))
         self.changes = len(writes) + len(linked)
-        return trigger
 
     def _configure(self, integration, *, accounts: bool) -> tuple[list[str], list[str]]:
         """Contacts (with k custom fields, no job title), accounts or not, no leads; sync on.
@@ -403,7 +446,7 @@ class Scenario:
             raise RuntimeError(f"the set-up run {run.pk} {run.status}: {run.message}")
 
     # -- the measured run -------------------------------------------------------------------
-    def _measure(self, integration, trigger: str) -> Result:
+    def _measure(self, integration, trigger: str, name: str) -> Result:
         from django.conf import settings
 
         from sync.services import run_start
@@ -417,13 +460,13 @@ class Scenario:
             "SYNCADMIN_CA_BUNDLE": settings.CONNECTOR_CA_BUNDLE,
             UNTHROTTLED_ENV: "0" if self.rate_limits else "1",
         }
-        profile_path = self.workdir / f"profile-{self.name}.prof"
+        profile_path = self.workdir / f"profile-{name}.prof"
         if self.profile:
             env["SYNCADMIN_BENCH_PROFILE"] = str(profile_path)
         worker = Worker(
-            log=self.workdir / f"worker-{self.name}.log",
+            log=self.workdir / f"worker-{name}.log",
             env=env,
-            name=f"bench-{self.name}-{os.getpid()}",
+            name=f"bench-{name}-{os.getpid()}",
         )
         worker.start()
         try:
@@ -446,7 +489,7 @@ class Scenario:
         wall = (run.finished_at - run.created_at).total_seconds()
         floor = len(ac_calls) / AC_REQUESTS_PER_SECOND
         return Result(
-            name=self.name,
+            name=name,
             records=self.records,
             ac_calls=len(ac_calls),
             dv_calls=len(dv_calls),
@@ -481,6 +524,9 @@ class Scenario:
                 runs_resume()  # what beat does every minute
                 resumed = time.monotonic()
             time.sleep(0.1)
+
+
+_ACCOUNT_WRITES = ("POST accounts", "PUT accounts")
 
 
 def _switched(data, enabled: bool):
