@@ -179,8 +179,7 @@ class PeoplePush(_Writer):
             if not result.ok:
                 self.fail(self.key, _record_error(result.error), dynamics_id=str(ref))
         with transaction.atomic():
-            for link in saves:
-                link.save()
+            _links_save(saves)
             StagedRecord.objects.filter(pk__in=handled_ac).update(handled=True)
             StagedRecord.objects.filter(pk__in=[r.pk for r in records]).update(handled=True)
 
