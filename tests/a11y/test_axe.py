@@ -22,7 +22,13 @@ PAGE_STATUSES = (200, 403, 404)
 def persona_paths(persona: str, *, user_pk: int, run_pk: int) -> list[str]:
     """The paths of the access table that answer `persona` with a status showing a page."""
     values = {name: [value] for name, value in url_arguments(user_pk=user_pk).items()}
-    values |= {"entity": ["lead", "contact", "account"], "run_pk": [run_pk]}
+    values |= {
+        "entity": ["lead", "contact", "account"],
+        "run_pk": [run_pk],
+        # the synced lead and contact of the product fixture
+        "people": ["lead", "contact"],
+        "record_id": [f"00000000-0000-0000-0000-{n:012d}" for n in (1, 2)],
+    }
     paths = []
     for name, (args, expected) in sorted(ACCESS.items()):
         if expected[persona] not in PAGE_STATUSES:
