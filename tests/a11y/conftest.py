@@ -18,7 +18,8 @@ from django.utils import timezone
 from integrations.models import Integration
 from integrations.roles import Role
 from mapping.services import entity_syncs_ensure
-from sync.models import RecordLink, RunRecord, SyncRun, SyncSettings
+from sync.models import RecordLink, RunRecord, SyncRun, SyncSettings, WebhookDelivery
+from sync.webhooks.services import webhook_secret_rotate
 from tests.fixtures.browser import browser_login
 from tests.fixtures.metadata import metadata_seed
 from tests.personas import PASSWORD, default_integration, make_user
@@ -129,6 +130,22 @@ def product(transactional_db, no_dns):
             state=RecordLink.State.LINKED,
             base_dynamics={"firstName|firstname": "Ana", "lastName|lastname": f"Silva {n}"},
             last_synced_at=timezone.now(),
+        )
+    webhook_secret_rotate(integration=a)
+    for status, error in [
+        (WebhookDelivery.Status.DONE, ""),
+        (WebhookDelivery.Status.FAILED, "ActiveCampaign is not answering properly right now."),
+    ]:
+        WebhookDelivery.objects.create(
+            integration=a,
+            event="update",
+            contact_id="7",
+            email="ana.silva2@contoso.example",
+            entity="contact",
+            dedupe_key=f"a11y-{status}",
+            status=status,
+            error=error,
+            attempts=2,
         )
     users = {
         "anonymous": None,

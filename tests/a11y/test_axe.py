@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.a11y.conftest import axe_violations, login_as
@@ -46,7 +47,12 @@ def test_every_page_of_the_persona_passes_axe(page, product, axe_path, persona):
     paths = persona_paths(persona, user_pk=product["users"]["norole"].pk, run_pk=product["run"].pk)
     found, checked, error_pages = {}, [], set()
     for path in paths:
-        response = page.goto(path)
+        try:
+            response = page.goto(path)
+        except PlaywrightError as error:  # an error status with no body at all: not a page
+            if "ERR_HTTP_RESPONSE_CODE_FAILURE" not in str(error):
+                raise
+            continue
         assert response is not None, path
         is_page = (
             "html" in response.headers.get("content-type", "") and page.locator("main").count()
@@ -60,7 +66,7 @@ def test_every_page_of_the_persona_passes_axe(page, product, axe_path, persona):
         checked.append(path)
         if violations := axe_violations(page, axe_path):
             found[path] = violations
-    assert len(checked) >= 2, checked
+    assert len(checked) >= 2, (checked, paths)
     assert not found, "\n".join(f"{p}:\n  " + "\n  ".join(v) for p, v in found.items())
 
 
@@ -95,5 +101,10 @@ def test_the_states_after_an_action_pass_axe(page, product, axe_path):
     page.get_by_label("Find a person by name or e-mail").press_sequentially("nora")
     expect(page.get_by_role("option", name="Nora Tester")).to_be_visible()
     check("user suggestions")
+
+    page.goto("/sync/webhook/")
+    page.get_by_role("button", name="Replace the URL (the old one stops working)").click()
+    expect(page.get_by_role("textbox", name="Webhook URL")).to_be_visible()
+    check("webhook URL shown once")
 
     assert not found, "\n".join(f"{s}:\n  " + "\n  ".join(v) for s, v in found.items())
