@@ -35,7 +35,16 @@ SOURCES = [
     ("sync/services.py", "RunRefused"),
     ("records/services.py", "ActionRefused"),
 ]
-TRANSLATE = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy", "ngettext"}
+TRANSLATE = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+}
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{[^{}]*\}")
 SHORTEST = 12  # shorter fragments ("Check the ") say too little to look for
 
