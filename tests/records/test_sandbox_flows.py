@@ -93,6 +93,17 @@ def socket_closed_port() -> int:
         return sock.getsockname()[1]
 
 
+def test_a_contact_deleted_in_activecampaign_is_said_to_be_gone(client, synced, sales):
+    link = _contact(synced)
+    assert synced.ac.contacts.delete(link.ac_id)
+    client.force_login(sales)
+
+    page = client.get(_url("record", link)).content.decode()
+
+    assert "ActiveCampaign has no such contact any more" in page
+    assert 'id="dynamics-fields"' in page
+
+
 def test_only_active_automations_are_offered_and_searchable(client, synced, sales):
     link = _contact(synced)
     client.force_login(sales)
