@@ -438,11 +438,17 @@ def automation_active(*, integration: Integration, automation_id: str) -> Automa
     return automation if automation.active else None
 
 
+CAMPAIGN_DRAFT = "0"  # AC's campaign status codes: 0 draft, 1 scheduled, 2 sending, 5 completed
+
+
 def campaigns_sendable(*, integration: Integration, query: str = "") -> list[Campaign]:
-    """Campaigns whose name contains `query`, most recently sent first."""
+    """Campaigns whose name contains `query`, most recently sent first; not drafts (a draft
+    is not finished: its lists, sender or content may still be missing)."""
     wanted = query.strip().casefold()
     found = []
     for campaign in ac_client(integration).campaigns.all():
+        if campaign.status == CAMPAIGN_DRAFT:
+            continue
         if wanted in campaign.name.casefold():
             found.append(campaign)
         if len(found) >= AUTOMATION_CHOICES_MAX:
@@ -454,7 +460,7 @@ def campaign_get(*, integration: Integration, campaign_id: str) -> Campaign | No
     """One campaign by id (AC's list, read until found: the connector reads no single one)."""
     for campaign in ac_client(integration).campaigns.all():
         if campaign.id == str(campaign_id):
-            return campaign
+            return None if campaign.status == CAMPAIGN_DRAFT else campaign
     return None
 
 

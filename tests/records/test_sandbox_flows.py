@@ -163,6 +163,10 @@ def test_it_sends_a_campaign_to_the_contact_and_records_who_did_it(client, synce
     )
 
     assert [c.name for c in picker.context["campaigns"]] == ["Webinar invitation"]
+    every = client.get(_url("campaign", link)).context["campaigns"]
+    assert "Customer survey (draft)" not in [c.name for c in every]
+    draft = client.post(_url("campaign", link), {"campaign": "4", "message": "4"}, follow=True)
+    assert any("is a draft" in m for m in _messages(draft))
     assert [m.id for m in confirm.context["campaign_messages"]] == [message]
     assert f"The campaign was sent to {link.email}." in _messages(response)
     sends = [
