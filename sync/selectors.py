@@ -48,16 +48,14 @@ def sync_settings_current(*, integration: Integration) -> SyncSettings | None:
 def run_active(*, integration: Integration) -> SyncRun | None:
     return (
         SyncRun.objects.filter(integration=integration, status__in=SyncRun.ACTIVE)
-        .exclude(trigger=SyncRun.Trigger.RECORD)
+        .exclude(trigger__in=SyncRun.INLINE)
         .first()
     )
 
 
 def run_latest(*, integration: Integration) -> SyncRun | None:
     return (
-        SyncRun.objects.filter(integration=integration)
-        .exclude(trigger=SyncRun.Trigger.RECORD)
-        .first()
+        SyncRun.objects.filter(integration=integration).exclude(trigger__in=SyncRun.INLINE).first()
     )
 
 

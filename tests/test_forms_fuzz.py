@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 
 from integrations.models import AuditEntry, Integration
 from mapping import services as mapping_services
-from sync.models import RecordLink, RunRecord, SyncRun
+from sync.models import RecordLink, RunRecord, SyncRun, WebhookDelivery
+from sync.webhooks.services import webhook_secret_rotate
 from syncadmin import health
 from tests.fixtures.metadata import metadata_seed
 from tests.personas import make_user
@@ -45,6 +46,8 @@ URL_ARGS = {
     "user_pk": None,
     "run_pk": None,
     "record_id": None,
+    "delivery_pk": None,
+    "secret": ["not-the-secret"],
 }
 # Models whose rows record events, not configuration: they may grow on a refused submission.
 EVENT_MODELS = {
@@ -142,15 +145,15 @@ class _FormParser(html.parser.HTMLParser):
             self._select = None
 
 
-def _urls(user_pk: int, run_pk: int, record_id: str) -> dict[str, list[str]]:
+def _urls(user_pk: int, run_pk: int, record_id: str, delivery_pk: int) -> dict[str, list[str]]:
     """Every named URL with its arguments filled in: name -> paths."""
+    ids = {"user_pk": user_pk, "run_pk": run_pk, "record_id": record_id, "delivery_pk": delivery_pk}
     urls = {}
     for name in _named_patterns():
         args, _ = ACCESS[name]
         combos = [[]]
         for arg in args:
-            given = {"user_pk": user_pk, "run_pk": run_pk, "record_id": record_id}
-            values = URL_ARGS[arg] or [given[arg]]
+            values = URL_ARGS[arg] or [ids[arg]]
             combos = [[*c, v] for c in combos for v in values]
         urls[name] = [reverse(name, args=combo) for combo in combos]
     return urls
@@ -279,8 +282,21 @@ def product(client, admin_user, monkeypatch, settings):
             email="ana@contoso.example",
             state=RecordLink.State.LINKED,
         )
+    # A webhook URL and a failed delivery, so that the webhook page and its forms are fuzzed.
+    webhook_secret_rotate(integration=integration, actor=admin_user)
+    delivery = WebhookDelivery.objects.create(
+        integration=integration,
+        event="update",
+        contact_id="1",
+        email="ana@contoso.example",
+        entity="contact",
+        dedupe_key="0" * 64,
+        status=WebhookDelivery.Status.FAILED,
+        error="Dynamics 365 refused the credentials.",
+        run=run,
+    )
     client.force_login(admin_user)
-    return {"urls": _urls(other.pk, run.pk, RECORD_ID), "admin": admin_user}
+    return {"urls": _urls(other.pk, run.pk, RECORD_ID, delivery.pk), "admin": admin_user}
 
 
 def test_it_reaches_every_url(client, product):
@@ -296,8 +312,9 @@ def test_it_reaches_every_url(client, product):
         for name, paths in product["urls"].items()
         if all(statuses[path] == 200 for path in paths)
     }
-    # Every URL is a page that answers, or the target of a form on one.
-    assert set(product["urls"]) == posted_to | fetched | {"healthz"}
+    # Every URL is a page that answers, or the target of a form on one; the webhook endpoint
+    # is ActiveCampaign's (it answers 404 to a wrong secret).
+    assert set(product["urls"]) == posted_to | fetched | {"healthz", "hook_activecampaign"}
     assert len([f for f in forms if f.method == "post"]) >= 8
 
 

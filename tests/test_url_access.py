@@ -96,6 +96,11 @@ ACCESS = {
     "records:sync": (("people", "record_id"), admins_only(405)),
     "records:automation": (("people", "record_id"), contact_users(404)),
     "records:campaign": (("people", "record_id"), contact_users(404)),
+    "sync:webhook": ((), admins_only()),
+    "sync:webhook_rotate": ((), admins_only(405)),
+    "sync:webhook_retry": (("delivery_pk",), admins_only(405)),
+    # ActiveCampaign's calls: a wrong secret is a missing page for everyone, logged in or not.
+    "hook_activecampaign": (("secret",), everyone(404)),
 }
 
 
@@ -107,6 +112,8 @@ def url_arguments(*, user_pk: int) -> dict[str, object]:
         "run_pk": 1,
         "people": "contact",
         "record_id": "11111111-2222-3333-4444-555555555555",
+        "delivery_pk": 1,
+        "secret": "not-the-secret-" + "x" * 28,
     }
 
 
@@ -201,3 +208,24 @@ def test_another_integrations_administrator_changes_nothing_of_it(client, person
 
     assert user_role(user=uma, integration=integrations["a"]) == Role.USER
     assert user_role(user=uma, integration=integrations["b"]) is None
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_webhook_endpoint_answers_404_to_a_wrong_secret_and_stores_nothing(
+    client, personas, integrations, persona
+):
+    from sync.models import WebhookDelivery
+    from sync.webhooks.services import webhook_secret_rotate
+
+    right = webhook_secret_rotate(integration=integrations["a"])
+    webhook_secret_rotate(integration=integrations["b"])
+    if personas[persona] is not None:
+        login_asking_for_a(client, personas[persona], integrations)
+    body = "type=update&contact%5Bid%5D=1&contact%5Bemail%5D=ana%40contoso.example"
+
+    for secret in ("wrong", right[:-1], right + "x", right.upper()):
+        url = reverse("hook_activecampaign", args=[secret])
+        response = client.post(url, body, content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 404, secret
+
+    assert not WebhookDelivery.objects.exists()
