@@ -33,7 +33,6 @@ SOURCES = [
     ("mapping/core/criteria.py", "CriterionError"),
     ("mapping/core/records.py", "SKIP_TEXT"),
     ("sync/services.py", "RunRefused"),
-    ("records/services.py", "ActionRefused"),
 ]
 TRANSLATE = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy", "ngettext"}
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{[^{}]*\}")
