@@ -23,6 +23,11 @@ UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --generate-hashes --quiet --no
 
 .PHONY: run test install lint format clean lock lock-check
 
+# axe-core for the accessibility browser tests (tests/a11y), pinned in its package-lock.json and
+# installed with npm when npm is there (.ci/run installs nodejs and npm; without them those
+# tests are skipped, which CI counts as a failure).
+AXE_STAMP := tests/a11y/node_modules/.package-lock.json
+
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
 	$(PYTHON) -m venv $(VENV) || { \
@@ -39,8 +44,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python manage.py runapp
 
-test: $(STAMP)
+test: $(STAMP) $(AXE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+$(AXE_STAMP): tests/a11y/package.json tests/a11y/package-lock.json
+	@if command -v npm >/dev/null; then cd tests/a11y && npm ci --no-audit --no-fund --silent; \
+	else echo "npm not found: the accessibility tests need it (apt-get install nodejs npm)"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -74,4 +83,4 @@ lock-check: $(BIN)/uv
 	rm -rf $$tmp; echo "lock files match pyproject.toml"
 
 clean:
-	rm -rf $(VENV) var/test-results
+	rm -rf $(VENV) var/test-results tests/a11y/node_modules

@@ -21,6 +21,7 @@ urlpatterns = [
     path("users/", include("users.urls")),
     path("data/", include("mapping.urls")),
     path("sync/", include("sync.urls")),
+    path("records/", include("records.urls")),
     # ActiveCampaign webhooks and automation webhook steps (S-6.4); the secret authenticates.
     path(
         "hooks/activecampaign/<str:secret>/",

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from integrations.models import AuditEntry, Integration
 from mapping import services as mapping_services
-from sync.models import RunRecord, SyncRun, WebhookDelivery
+from sync.models import RecordLink, RunRecord, SyncRun, WebhookDelivery
 from sync.webhooks.services import webhook_secret_rotate
 from syncadmin import health
 from tests.fixtures.metadata import metadata_seed
@@ -42,8 +42,10 @@ pytestmark = pytest.mark.django_db
 # Each URL argument, as the crawl fills it in.
 URL_ARGS = {
     "entity": ["lead", "contact", "account"],
+    "people": ["lead", "contact"],
     "user_pk": None,
     "run_pk": None,
+    "record_id": None,
     "delivery_pk": None,
     "secret": ["not-the-secret"],
 }
@@ -54,8 +56,12 @@ EVENT_MODELS = {
     ("admin", "logentry"),
     ("syncadmin", "apicallcounter"),  # vendor API calls counted for /metrics
 }
+RECORD_ID = "00000000-0000-0000-0000-000000000001"
 # Query parameters the views read (besides every field name found on the pages).
-QUERY_NAMES = ["next", "q", "all", "index", "field", "operator", "value", "ac", "dv", "direction"]
+QUERY_NAMES = [
+    *("next", "q", "all", "index", "field", "operator", "value", "ac", "dv", "direction"),
+    *("page", "sort", "automation", "campaign"),
+]
 
 NASTY = [
     "",
@@ -139,9 +145,9 @@ class _FormParser(html.parser.HTMLParser):
             self._select = None
 
 
-def _urls(user_pk: int, run_pk: int, delivery_pk: int) -> dict[str, list[str]]:
+def _urls(user_pk: int, run_pk: int, record_id: str, delivery_pk: int) -> dict[str, list[str]]:
     """Every named URL with its arguments filled in: name -> paths."""
-    ids = {"user_pk": user_pk, "run_pk": run_pk, "delivery_pk": delivery_pk}
+    ids = {"user_pk": user_pk, "run_pk": run_pk, "record_id": record_id, "delivery_pk": delivery_pk}
     urls = {}
     for name in _named_patterns():
         args, _ = ACCESS[name]
@@ -261,10 +267,21 @@ def product(client, admin_user, monkeypatch, settings):
         entity="contact",
         direction="push",
         outcome=RunRecord.Outcome.FAILED,
-        dynamics_id="00000000-0000-0000-0000-000000000001",
+        dynamics_id=RECORD_ID,
         email="ana@contoso.example",
         reason="Email: not an e-mail address.",
     )
+    # The same person as a synced lead and a synced contact, for the record pages and forms.
+    for entity in ("lead", "contact"):
+        RecordLink.objects.create(
+            integration=integration,
+            entity=entity,
+            ac_object="contact",
+            dynamics_id=RECORD_ID,
+            ac_id=str(len(entity)),
+            email="ana@contoso.example",
+            state=RecordLink.State.LINKED,
+        )
     # A webhook URL and a failed delivery, so that the webhook page and its forms are fuzzed.
     webhook_secret_rotate(integration=integration, actor=admin_user)
     delivery = WebhookDelivery.objects.create(
@@ -279,7 +296,7 @@ def product(client, admin_user, monkeypatch, settings):
         run=run,
     )
     client.force_login(admin_user)
-    return {"urls": _urls(other.pk, run.pk, delivery.pk), "admin": admin_user}
+    return {"urls": _urls(other.pk, run.pk, RECORD_ID, delivery.pk), "admin": admin_user}
 
 
 def test_it_reaches_every_url(client, product):

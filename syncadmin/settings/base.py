@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "connectors",
     "mapping",
     "sync",
+    "records",
 ]
 
 MIDDLEWARE = [
