@@ -29,8 +29,8 @@ SHOWN_ONCE = "sync.webhook_secret"  # session key: the new secret, encrypted, un
 def receive(request: HttpRequest, secret: str) -> HttpResponse:
     """`POST /hooks/activecampaign/<secret>/`: store the delivery, process it on a worker."""
     if services.webhook_endpoint_for(secret) is None:
-        # Any method, any body: a wrong secret gets the same answer as a missing page.
-        return HttpResponse(status=404)
+        # Any method, any body: a wrong secret gets the site's own "page not found".
+        raise Http404
     if request.method != "POST":
         response = HttpResponse(status=405)
         response["Allow"] = "POST"
@@ -43,7 +43,7 @@ def receive(request: HttpRequest, secret: str) -> HttpResponse:
             entity=request.GET.get("entity"),
         )
     except services.WebhookNotFound:  # rotated meanwhile
-        return HttpResponse(status=404)
+        raise Http404 from None
     except PayloadError as error:
         return JsonResponse({"error": str(error)}, status=400)
     except services.WebhookRateLimited as limited:
