@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from connectors.errors import ConnectorError, user_message
 from connectors.ratelimit import Rate, default_store
@@ -36,6 +36,17 @@ from .payload import PayloadError, parse
 logger = logging.getLogger(__name__)
 
 SECRET_BYTES = 32  # 43 URL-safe characters
+
+# Why a delivery did not sync, as the webhook page shows it (docs/troubleshooting.md).
+DELIVERY_TEXT = {
+    "initial": gettext_lazy("The initial sync has not finished yet; retry when it has."),
+    "no_contact": gettext_lazy("No ActiveCampaign contact has this e-mail address."),
+    "not_synced": gettext_lazy(
+        "The data configuration syncs this contact to no Dynamics 365 record (leads and "
+        "contacts sync only from Dynamics 365, or the selection criteria leave it out)."
+    ),
+    "unexpected": gettext_lazy("Unexpected error (%(kind)s)."),
+}
 
 
 def secret_hash(secret: str) -> str:
@@ -236,7 +247,7 @@ def webhook_delivery_process(*, delivery_id: int) -> str:
     except Exception as exc:
         logger.exception("webhook %s: processing failed", delivery.pk)
         # The exception's type only: its text may quote what it was handling.
-        error = _("Unexpected error (%(kind)s).") % {"kind": type(exc).__name__}
+        error = str(DELIVERY_TEXT["unexpected"]) % {"kind": type(exc).__name__}
         status, run = WebhookDelivery.Status.FAILED, None
     finally:
         store.release(lock, token)
@@ -263,7 +274,7 @@ def _process(delivery: WebhookDelivery) -> tuple[str, str, SyncRun | None]:
     ).exists():
         # Until then the engine has not seen Dynamics' records: it could not tell that one
         # with this e-mail exists, and would create a second.
-        return failed, _("The initial sync has not finished yet; retry when it has."), None
+        return failed, str(DELIVERY_TEXT["initial"]), None
     ac_id = delivery.contact_id
     if not ac_id:
         from ..clients import Clients
@@ -273,7 +284,7 @@ def _process(delivery: WebhookDelivery) -> tuple[str, str, SyncRun | None]:
         except ConnectorError as error:
             return failed, user_message(error), None
         if contact is None:
-            return failed, _("No ActiveCampaign contact has this e-mail address."), None
+            return failed, str(DELIVERY_TEXT["no_contact"]), None
         ac_id = contact.id
     try:
         run = record_sync(
@@ -301,11 +312,7 @@ def _process(delivery: WebhookDelivery) -> tuple[str, str, SyncRun | None]:
     skipped = list(run.records.values_list("reason", flat=True))
     return (
         WebhookDelivery.Status.SKIPPED,
-        "; ".join(skipped)
-        or _(
-            "The data configuration syncs this contact to no Dynamics 365 record (leads and "
-            "contacts sync only from Dynamics 365, or the selection criteria leave it out)."
-        ),
+        "; ".join(skipped) or str(DELIVERY_TEXT["not_synced"]),
         run,
     )
 

@@ -33,6 +33,7 @@ SOURCES = [
     ("mapping/core/criteria.py", "CriterionError"),
     ("mapping/core/records.py", "SKIP_TEXT"),
     ("sync/services.py", "RunRefused"),
+    ("sync/webhooks/services.py", "DELIVERY_TEXT"),
 ]
 TRANSLATE = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy", "ngettext"}
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{[^{}]*\}")
