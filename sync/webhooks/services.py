@@ -58,7 +58,13 @@ def rate_per_minute() -> int:
 
 
 def lease_seconds() -> float:
-    return float(getattr(settings, "SYNC_LEASE_SECONDS", 120))
+    """How long a worker holds a delivery (and its contact) before another may take it.
+
+    Longer than a run's lease: one record's sync waits for the vendors' shared rate limit,
+    which a big run beside it may fill for minutes (connectors.ratelimit, up to 10 minutes).
+    A delivery whose worker died waits this long, then `runs_resume` queues it again.
+    """
+    return max(float(getattr(settings, "SYNC_LEASE_SECONDS", 120)), 15 * 60.0)
 
 
 # -- the secret -----------------------------------------------------------------------------------
@@ -235,7 +241,7 @@ def webhook_delivery_process(*, delivery_id: int) -> str:
     # Two deliveries about one contact (an automation step and an `update`) take turns:
     # both would otherwise create its Dynamics record.
     store = default_store()
-    lock = f"webhook:{delivery.integration_id}:contact:{delivery.contact_id or delivery.email}"
+    lock = f"webhook:{delivery.integration_id}:contact:{delivery.email or delivery.contact_id}"
     token = store.lease(lock, 1, lease_seconds())
     if token is None:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(

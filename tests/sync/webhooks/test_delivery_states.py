@@ -49,7 +49,7 @@ def test_two_deliveries_about_one_contact_take_turns(monkeypatch):
 
     delivery = _delivery()
     store = default_store()
-    key = f"webhook:{delivery.integration_id}:contact:7"
+    key = f"webhook:{delivery.integration_id}:contact:ana@contoso.example"
     token = store.lease(key, 1, 30)  # another worker is processing this contact
     try:
         assert webhook_delivery_process(delivery_id=delivery.pk) == "retry"
