@@ -243,9 +243,9 @@ def webhook_delivery_process(*, delivery_id: int) -> str:
     store = default_store()
     lock = f"webhook:{delivery.integration_id}:contact:{delivery.email or delivery.contact_id}"
     token = store.lease(lock, 1, lease_seconds())
-    if token is None:
+    if token is None:  # not an attempt: its turn has not come
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            status=WebhookDelivery.Status.QUEUED, lease_until=None
+            status=WebhookDelivery.Status.QUEUED, lease_until=None, attempts=F("attempts") - 1
         )
         return "retry"
     try:
