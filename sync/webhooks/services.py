@@ -344,3 +344,14 @@ def webhook_deliveries_resume() -> int:
     for delivery_id in ids:
         _enqueue(delivery_id)
     return len(ids)
+
+
+def webhook_deliveries_prune() -> int:
+    """Processed deliveries are kept `SYNC_WEBHOOK_KEEP_DAYS` (their runs stay in the
+    history); failed ones stay until retried."""
+    days = int(getattr(settings, "SYNC_WEBHOOK_KEEP_DAYS", 30))
+    deleted, _ = WebhookDelivery.objects.filter(
+        status__in=[WebhookDelivery.Status.DONE, WebhookDelivery.Status.SKIPPED],
+        received_at__lt=timezone.now() - dt.timedelta(days=days),
+    ).delete()
+    return deleted

@@ -121,3 +121,15 @@ def test_lost_and_abandoned_deliveries_are_queued_again(no_enqueue):
 
     assert sorted(no_enqueue) == sorted([lost.pk, abandoned.pk])
     assert resumed.get("webhooks") == 2
+
+
+def test_processed_deliveries_are_kept_a_month_and_failed_ones_until_retried(no_enqueue):
+    old = timezone.now() - dt.timedelta(days=31)
+    failed = _delivery(received_at=old, status=WebhookDelivery.Status.FAILED)
+    recent = _delivery(received_at=timezone.now() - dt.timedelta(days=29), status="done")
+    _delivery(received_at=old, status=WebhookDelivery.Status.DONE)
+    _delivery(received_at=old, status=WebhookDelivery.Status.SKIPPED)
+
+    runs_resume()
+
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {failed.pk, recent.pk}
