@@ -17,8 +17,8 @@ from integrations.decorators import administrators_only
 from integrations.selectors import integration_current
 
 from ..forms import WebhookEntityForm
-from ..models import WebhookDelivery, WebhookEndpoint
-from . import services
+from ..models import WebhookDelivery
+from . import selectors, services
 from .payload import PayloadError
 
 SHOWN_ONCE = "sync.webhook_secret"  # session key: the new secret, encrypted, until shown
@@ -70,7 +70,7 @@ def _integration(request: HttpRequest):
 def page(request: HttpRequest) -> HttpResponse:
     """The webhook URL (shown once), what it creates, and the deliveries received."""
     integration = _integration(request)
-    endpoint = WebhookEndpoint.objects.filter(integration=integration).first()
+    endpoint = selectors.webhook_endpoint_current(integration=integration)
     if request.method == "POST":
         if endpoint is None:
             messages.error(request, _("Create the webhook URL first."))
@@ -90,9 +90,9 @@ def page(request: HttpRequest) -> HttpResponse:
         secret = decrypt(token)
         if services.secret_hash(secret) == endpoint.secret_hash:
             url = request.build_absolute_uri(reverse("hook_activecampaign", args=[secret]))
-    deliveries = Paginator(
-        WebhookDelivery.objects.filter(integration=integration).select_related("run"), 25
-    ).get_page(request.GET.get("page"))
+    deliveries = Paginator(selectors.webhook_deliveries(integration=integration), 25).get_page(
+        request.GET.get("page")
+    )
     response = render(
         request,
         "sync/webhook.html",

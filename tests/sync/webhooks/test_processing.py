@@ -154,6 +154,8 @@ def test_a_failing_delivery_is_kept_and_a_retry_after_the_fix_succeeds(
     page = client.get(reverse("sync:webhook")).content.decode()
     assert f'data-delivery="{failed.pk}" data-status="failed"' in page
     assert reverse("sync:webhook_retry", args=[failed.pk]) in page
+    history = client.get(reverse("sync:history")).content.decode()
+    assert 'id="webhook-link"' in history and "1 failed" in history
     run_page = client.get(reverse("sync:run", args=[failed.run.pk])).content.decode()
     assert 'id="run-webhook"' in run_page and 'id="retry-failed"' not in run_page
 
