@@ -21,7 +21,7 @@ LOCK = requirements/dev-py$(PY_LINE).txt
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --generate-hashes --quiet --no-header \
 	$(if $(UPGRADE),--upgrade,)
 
-.PHONY: run test install lint format clean lock lock-check
+.PHONY: run test bench install lint format clean lock lock-check
 
 # axe-core for the accessibility browser tests (tests/a11y), pinned in its package-lock.json and
 # installed with npm when npm is there (.ci/run installs nodejs and npm; without them those
@@ -50,6 +50,11 @@ test: $(STAMP) $(AXE_STAMP)
 $(AXE_STAMP): tests/a11y/package.json tests/a11y/package-lock.json
 	@if command -v npm >/dev/null; then cd tests/a11y && npm ci --no-audit --no-fund --silent; \
 	else echo "npm not found: the accessibility tests need it (apt-get install nodejs npm)"; fi
+
+# The sync engine on a real worker against the sandboxes (docs/benchmarks.md):
+# `make bench BENCH_ARGS="--records 100000 --rate-limits off"`.
+bench: $(STAMP)
+	$(BIN)/python manage.py bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
