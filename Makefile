@@ -21,7 +21,12 @@ LOCK = requirements/dev-py$(PY_LINE).txt
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --generate-hashes --quiet --no-header \
 	$(if $(UPGRADE),--upgrade,)
 
-.PHONY: run test install lint format clean lock lock-check
+.PHONY: run test install lint format clean lock lock-check messages
+
+# Translations: locale/<lang>/LC_MESSAGES/django.po is the source (committed); the .mo next to
+# it is compiled from it here (GNU gettext's msgfmt; Debian: apt-get install gettext).
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -34,13 +39,25 @@ $(STAMP): pyproject.toml $(wildcard requirements/*.txt) | $(BIN)/python
 	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
-install: $(STAMP)
+%.mo: %.po
+	@command -v msgfmt >/dev/null || { echo "msgfmt is needed: apt-get install gettext"; exit 1; }
+	msgfmt --check-format -o $@ $<
 
-run: $(STAMP)
+install: $(STAMP) $(MO_FILES)
+
+run: $(STAMP) $(MO_FILES)
 	$(BIN)/python manage.py runapp
 
-test: $(STAMP)
+test: $(STAMP) $(MO_FILES)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Collect the marked strings of the code and templates into locale/es (new ones untranslated,
+# changed ones fuzzy), then translate them: tests/test_i18n.py fails until every entry is.
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages --locale es --no-location --no-obsolete \
+	  --ignore 'tests/*' --ignore 'sandbox/*' --ignore 'benchmarks/*' --ignore 'var/*' \
+	  --ignore 'staticfiles/*' --ignore 'docs/*'
+	@$(MAKE) --no-print-directory $(MO_FILES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -74,4 +91,4 @@ lock-check: $(BIN)/uv
 	rm -rf $$tmp; echo "lock files match pyproject.toml"
 
 clean:
-	rm -rf $(VENV) var/test-results
+	rm -rf $(VENV) var/test-results $(MO_FILES)
