@@ -28,6 +28,11 @@ UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --generate-hashes --quiet --no
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
+# axe-core for the accessibility browser tests (tests/a11y), pinned in its package-lock.json and
+# installed with npm when npm is there (.ci/run installs nodejs and npm; without them those
+# tests are skipped, which CI counts as a failure).
+AXE_STAMP := tests/a11y/node_modules/.package-lock.json
+
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
 	$(PYTHON) -m venv $(VENV) || { \
@@ -48,7 +53,7 @@ install: $(STAMP) $(MO_FILES)
 run: $(STAMP) $(MO_FILES)
 	$(BIN)/python manage.py runapp
 
-test: $(STAMP) $(MO_FILES)
+test: $(STAMP) $(MO_FILES) $(AXE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Collect the marked strings of the code and templates into locale/es (new ones untranslated,
@@ -58,6 +63,10 @@ messages: $(STAMP)
 	  --ignore 'tests/*' --ignore 'sandbox/*' --ignore 'benchmarks/*' --ignore 'var/*' \
 	  --ignore 'staticfiles/*' --ignore 'docs/*'
 	@$(MAKE) --no-print-directory $(MO_FILES)
+
+$(AXE_STAMP): tests/a11y/package.json tests/a11y/package-lock.json
+	@if command -v npm >/dev/null; then cd tests/a11y && npm ci --no-audit --no-fund --silent; \
+	else echo "npm not found: the accessibility tests need it (apt-get install nodejs npm)"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -91,4 +100,4 @@ lock-check: $(BIN)/uv
 	rm -rf $$tmp; echo "lock files match pyproject.toml"
 
 clean:
-	rm -rf $(VENV) var/test-results $(MO_FILES)
+	rm -rf $(VENV) var/test-results tests/a11y/node_modules $(MO_FILES)

@@ -128,12 +128,16 @@ _NAMED_SECRET = re.compile(
 )
 _BEARER = re.compile(r"\b(?P<name>bearer\s+)(?P<value>[A-Za-z0-9._~+/=-]{8,})", re.IGNORECASE)
 _SECRET_KEY = re.compile(_SECRET_NAMES, re.IGNORECASE)
+# An inbound webhook's URL is its secret (/hooks/<vendor>/<secret>/): access lines and
+# Django's "Bad Request: <path>" would otherwise write it.
+_HOOK_PATH = re.compile(r"(?P<name>/hooks/[A-Za-z0-9_-]+/)(?P<value>[^/\s\"'?&#]+)")
 MASK = "***"
 
 
 def redact(text: str) -> str:
-    """Mask the values of named secrets and bearer tokens in a formatted log line."""
+    """Mask the values of named secrets, bearer tokens and webhook URLs in a log line."""
     text = _NAMED_SECRET.sub(lambda m: m.group("name") + MASK, text)
+    text = _HOOK_PATH.sub(lambda m: m.group("name") + MASK, text)
     return _BEARER.sub(lambda m: m.group("name") + MASK, text)
 
 

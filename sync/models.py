@@ -56,6 +56,7 @@ class SyncRun(models.Model):
         MANUAL = "manual", _("Sync now")
         RETRY = "retry", _("Retry of failed records")
         RECORD = "record", _("One record")
+        WEBHOOK = "webhook", _("Webhook")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -64,6 +65,9 @@ class SyncRun(models.Model):
         FAILED = "failed", _("Stopped by an error")
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
+    # Runs of one record, driven inside their caller (a page, a webhook's task): they run
+    # beside the integration's run and say nothing about the integration as a whole.
+    INLINE = (Trigger.RECORD, Trigger.WEBHOOK)
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="sync_runs")
     trigger = models.CharField(max_length=20, choices=Trigger.choices)
@@ -95,7 +99,8 @@ class SyncRun(models.Model):
             # One run at a time per integration (a beat tick during a run is a no-op).
             models.UniqueConstraint(
                 fields=["integration"],
-                condition=Q(status__in=["queued", "running"]) & ~Q(trigger="record"),
+                condition=Q(status__in=["queued", "running"])
+                & ~Q(trigger__in=["record", "webhook"]),
                 name="one_active_run_per_integration",
             )
         ]
@@ -263,3 +268,79 @@ class RunRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome} {self.entity} {self.dynamics_id or self.ac_id}"
+
+
+class WebhookEndpoint(models.Model):
+    """An integration's inbound ActiveCampaign webhook URL (S-6.4).
+
+    The URL carries a long random secret; only its SHA-256 digest is stored, so neither the
+    database nor a backup gives the URL away. It is shown once, when created or rotated.
+    """
+
+    class Entity(models.TextChoices):
+        CONTACT = "contact", _("Contact")
+        LEAD = "lead", _("Lead")
+
+    integration = models.OneToOneField(
+        Integration, on_delete=models.CASCADE, related_name="webhook_endpoint"
+    )
+    secret_hash = models.CharField(max_length=64, unique=True)  # SHA-256, hex
+    # What a new ActiveCampaign contact becomes in Dynamics 365 (`?entity=` may say otherwise).
+    entity = models.CharField(max_length=20, choices=Entity.choices, default=Entity.CONTACT)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.integration}: webhook"
+
+
+class WebhookDelivery(models.Model):
+    """One webhook POST from ActiveCampaign, stored before it is processed.
+
+    Processing claims the row with a conditional UPDATE (a duplicate task does nothing); a
+    delivery that failed keeps its error and can be processed again (retry).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        PROCESSING = "processing", _("Processing")
+        DONE = "done", _("Processed")
+        SKIPPED = "skipped", _("Not synced")
+        FAILED = "failed", _("Failed")
+
+    RETRYABLE = (Status.FAILED, Status.SKIPPED)
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="webhook_deliveries"
+    )
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    event = models.CharField(max_length=40)  # the payload's `type`: update, subscribe…
+    contact_id = models.CharField(max_length=64, blank=True)  # contact[id]
+    email = models.CharField(max_length=254, blank=True)  # contact[email], lower case
+    entity = models.CharField(max_length=20)  # lead or contact: what a new contact becomes
+    payload = models.JSONField(default=dict)  # the form, brackets unfolded
+    # SHA-256 of the body's fields and the entity: ActiveCampaign delivers at least once, and
+    # a repeated delivery is the same body (its `date_time` included).
+    dedupe_key = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)  # while a worker processes it
+    processed_at = models.DateTimeField(null=True, blank=True)
+    run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_deliveries"
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "dedupe_key"], name="one_delivery_per_payload"
+            )
+        ]
+        indexes = [models.Index(fields=["integration", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.integration}: {self.event} {self.email or self.contact_id} ({self.status})"

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from integrations.models import Integration
 from mapping.core.standard import ENTITIES
 
-from .models import RunRecord, StagedRecord, SyncRun, SyncSettings, WorkUnit
+from .models import RecordLink, RunRecord, StagedRecord, SyncRun, SyncSettings, WorkUnit
 
 # Translated when shown (the labels are the core's English, marked for the catalogue there).
 ENTITY_LABELS = {
@@ -51,16 +51,14 @@ def sync_settings_current(*, integration: Integration) -> SyncSettings | None:
 def run_active(*, integration: Integration) -> SyncRun | None:
     return (
         SyncRun.objects.filter(integration=integration, status__in=SyncRun.ACTIVE)
-        .exclude(trigger=SyncRun.Trigger.RECORD)
+        .exclude(trigger__in=SyncRun.INLINE)
         .first()
     )
 
 
 def run_latest(*, integration: Integration) -> SyncRun | None:
     return (
-        SyncRun.objects.filter(integration=integration)
-        .exclude(trigger=SyncRun.Trigger.RECORD)
-        .first()
+        SyncRun.objects.filter(integration=integration).exclude(trigger__in=SyncRun.INLINE).first()
     )
 
 
@@ -165,4 +163,42 @@ def dashboard_sync(*, integration: Integration | None) -> DashboardSync | None:
         settings=sync_settings_current(integration=integration),
         last_run=run_latest(integration=integration),
         active_run=run_active(integration=integration),
+    )
+
+
+# -- the records section (records app): synced people and their history ----------------------
+def record_links_synced(*, integration: Integration, entity: str) -> QuerySet[RecordLink]:
+    """The entity's records linked to an ActiveCampaign contact."""
+    return RecordLink.objects.filter(
+        integration=integration, entity=entity, state=RecordLink.State.LINKED
+    ).exclude(ac_id="")
+
+
+def record_link_synced(
+    *, integration: Integration, entity: str, dynamics_id: str
+) -> RecordLink | None:
+    return (
+        record_links_synced(integration=integration, entity=entity)
+        .filter(dynamics_id=dynamics_id)
+        .first()
+    )
+
+
+def record_problems(
+    *, integration: Integration, dynamics_id: str, ac_id: str = "", limit: int = 20
+) -> list[RunRecord]:
+    """A person's failures and conflicts in the run history, newest first (by either id: a
+    pulled record may be known by its ActiveCampaign id only)."""
+    same = Q(dynamics_id=dynamics_id)
+    if ac_id:
+        # AC ids are per object type: an account or opportunity with this id is someone else.
+        same |= Q(ac_id=ac_id) & ~Q(entity__in=("account", "opportunity"))
+    return list(
+        RunRecord.objects.filter(
+            same,
+            run__integration=integration,
+            outcome__in=(RunRecord.Outcome.FAILED, RunRecord.Outcome.CONFLICT),
+        )
+        .select_related("run")
+        .order_by("-id")[:limit]
     )

@@ -384,11 +384,7 @@ def run_advance(*, run_id: int, inline: bool = False, progress: Callable | None 
             if run.status not in SyncRun.ACTIVE:
                 return "done"
             current = SyncSettings.objects.filter(integration=run.integration).first()
-            if (
-                current is not None
-                and not current.enabled
-                and run.trigger != SyncRun.Trigger.RECORD
-            ):
+            if current is not None and not current.enabled and run.trigger not in SyncRun.INLINE:
                 _run_end(run, SyncRun.Status.FAILED, "Stopped: global sync was turned off.")
                 return "done"
             if run.step_index >= len(run.steps):
@@ -500,7 +496,7 @@ def _run_stop(run: SyncRun, message: str) -> None:
     """A configuration error: the run stops with one message and the schedule pauses."""
     logger.warning("run %s stopped: %s", run.pk, message)
     _run_end(run, SyncRun.Status.FAILED, message)
-    if run.trigger != SyncRun.Trigger.RECORD:
+    if run.trigger not in SyncRun.INLINE:
         sync_pause(integration=run.integration, reason=message)
 
 
@@ -614,7 +610,7 @@ def _unit_give_up(unit: WorkUnit, ctx: engine.Context, message: str) -> None:
 
 
 def runs_resume() -> dict:
-    """Every minute (beat): hand stalled runs and units to a worker again.
+    """Every minute (beat): hand stalled runs, units and webhook deliveries to a worker again.
 
     A run whose driver lease expired (its worker died, or Redis lost the message) is advanced
     again; a unit left pending (lost message) or claimed by a dead worker is queued again.
@@ -624,11 +620,11 @@ def runs_resume() -> dict:
     resumed = Counter()
     # A single-record sync runs inside its caller: if that process died, the run is over.
     for run in SyncRun.objects.filter(
-        status__in=SyncRun.ACTIVE, trigger=SyncRun.Trigger.RECORD, lease_until__lt=now
+        status__in=SyncRun.ACTIVE, trigger__in=SyncRun.INLINE, lease_until__lt=now
     ):
         _run_end(run, SyncRun.Status.FAILED, "Interrupted: the process syncing it stopped.")
     for run in SyncRun.objects.filter(status__in=SyncRun.ACTIVE).exclude(
-        trigger=SyncRun.Trigger.RECORD
+        trigger__in=SyncRun.INLINE
     ):
         if run.lease_until is not None and run.lease_until > now:
             continue
@@ -646,6 +642,10 @@ def runs_resume() -> dict:
             continue
         _enqueue_advance(run.pk)
         resumed["runs"] += 1
+    from .webhooks.services import webhook_deliveries_resume
+
+    if webhooks := webhook_deliveries_resume():
+        resumed["webhooks"] = webhooks
     return dict(resumed)
 
 
@@ -674,13 +674,15 @@ def record_sync(
     dynamics_id: str | None = None,
     ac_id: str | None = None,
     actor=None,
+    trigger: str = SyncRun.Trigger.RECORD,
 ) -> SyncRun:
     """Sync one record now, through the same decisions and links as a run.
 
     entity: "lead", "contact" or "account" (the Dynamics entity; for an ActiveCampaign contact
     not linked yet, the one it should become). Give the Dynamics id, the ActiveCampaign id, or
     both. Returns the finished run (trigger "record"), whose counts and records say what
-    happened. Raises RunRefused when the integration cannot sync.
+    happened. Raises RunRefused when the integration cannot sync. trigger: RECORD (a page's
+    "Sync now") or WEBHOOK (an ActiveCampaign webhook delivery, sync.webhooks).
     """
     bind(integration=integration.pk, entity=entity, record=dynamics_id or ac_id)
     if not integration.is_connected:
@@ -710,9 +712,15 @@ def record_sync(
         )
     run = SyncRun.objects.create(
         integration=integration,
-        trigger=SyncRun.Trigger.RECORD,
+        trigger=trigger,
         entity=entity,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         steps=steps,
     )
-    return run_inline(run=run)
+    try:
+        return run_inline(run=run)
+    except Exception:
+        # Its driver released the lease: nothing would ever end the run (runs_resume ends
+        # only inline runs whose lease expired).
+        _run_end(run, SyncRun.Status.FAILED, "Stopped by an unexpected error.")
+        raise

@@ -35,3 +35,14 @@ def scheduled_run_task(integration_id: int) -> None:
 def runs_resume_task() -> dict:
     """Every minute: stalled runs and units (dead worker, lost queue) go on."""
     return services.runs_resume()
+
+
+@shared_task(name="sync.webhook_process", acks_late=True, ignore_result=True)
+def webhook_process_task(delivery_id: int) -> str:
+    """Process one stored ActiveCampaign webhook delivery (a duplicate message does nothing)."""
+    from .webhooks.services import webhook_delivery_process
+
+    outcome = webhook_delivery_process(delivery_id=delivery_id)
+    if outcome == "retry":
+        webhook_process_task.apply_async((delivery_id,), countdown=5)
+    return outcome

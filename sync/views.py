@@ -15,7 +15,7 @@ from mapping.core.standard import ENTITIES
 from . import selectors, services
 from .engine import ENTITY_ORDER
 from .forms import SyncSettingsForm
-from .models import RunRecord, SyncRun, SyncSettings
+from .models import RunRecord, SyncRun, SyncSettings, WebhookDelivery
 
 
 def _integration(request: HttpRequest):
@@ -125,6 +125,9 @@ def history(request: HttpRequest) -> HttpResponse:
         {
             "integration": integration,
             "runs": selectors.runs_list(integration=integration),
+            "failed_deliveries": WebhookDelivery.objects.filter(
+                integration=integration, status=WebhookDelivery.Status.FAILED
+            ).count(),
             "entities": _entities(),
         },
     )
@@ -152,7 +155,9 @@ def run_detail(request: HttpRequest, run_pk: int) -> HttpResponse:
             "outcome": outcome,
             "entities": _entities(),
             "outcomes": RunRecord.Outcome.choices,
+            # A webhook's run is retried as its delivery (the webhook page): the same entity.
             "can_retry": not run.is_active
+            and run.trigger != SyncRun.Trigger.WEBHOOK
             and run.records.filter(outcome=RunRecord.Outcome.FAILED, retried=False).exists(),
         },
     )

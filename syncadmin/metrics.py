@@ -222,11 +222,11 @@ def _run_metrics() -> Iterable[Metric]:
         .order_by("integration_id", "status")
     ):
         active.add_metric([_integration(row["integration_id"]), row["status"]], row["n"])
-    # Single-record syncs and retries of failed records do not sync everything: they say
-    # nothing about whether the integration as a whole is being kept in sync.
+    # Single-record syncs (a page's, a webhook's) and retries of failed records do not sync
+    # everything: they say nothing about whether the integration as a whole is being kept in sync.
     last = (
         SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED, finished_at__isnull=False)
-        .exclude(trigger__in=[SyncRun.Trigger.RECORD, SyncRun.Trigger.RETRY])
+        .exclude(trigger__in=[*SyncRun.INLINE, SyncRun.Trigger.RETRY])
         .values("integration_id")
         .annotate(last=Max("finished_at"))
         .order_by("integration_id")

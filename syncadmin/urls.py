@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from sync.webhooks import views as webhook_views
 from users import views as user_views
 
 from . import views
@@ -21,5 +22,12 @@ urlpatterns = [
     path("users/", include("users.urls")),
     path("data/", include("mapping.urls")),
     path("sync/", include("sync.urls")),
+    path("records/", include("records.urls")),
+    # ActiveCampaign webhooks and automation webhook steps (S-6.4); the secret authenticates.
+    path(
+        "hooks/activecampaign/<str:secret>/",
+        webhook_views.receive,
+        name="hook_activecampaign",
+    ),
     path("django-admin/", admin.site.urls),
 ]

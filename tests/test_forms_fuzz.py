@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 
 from integrations.models import AuditEntry, Integration
 from mapping import services as mapping_services
-from sync.models import RunRecord, SyncRun
+from sync.models import RecordLink, RunRecord, SyncRun, WebhookDelivery
+from sync.webhooks.services import webhook_secret_rotate
 from syncadmin import health
 from tests.fixtures.metadata import metadata_seed
 from tests.personas import make_user
@@ -39,7 +40,15 @@ from users.roles import Role
 pytestmark = pytest.mark.django_db
 
 # Each URL argument, as the crawl fills it in.
-URL_ARGS = {"entity": ["lead", "contact", "account"], "user_pk": None, "run_pk": None}
+URL_ARGS = {
+    "entity": ["lead", "contact", "account"],
+    "people": ["lead", "contact"],
+    "user_pk": None,
+    "run_pk": None,
+    "record_id": None,
+    "delivery_pk": None,
+    "secret": ["not-the-secret"],
+}
 # Models whose rows record events, not configuration: they may grow on a refused submission.
 EVENT_MODELS = {
     (AuditEntry._meta.app_label, AuditEntry._meta.model_name),
@@ -47,8 +56,12 @@ EVENT_MODELS = {
     ("admin", "logentry"),
     ("syncadmin", "apicallcounter"),  # vendor API calls counted for /metrics
 }
+RECORD_ID = "00000000-0000-0000-0000-000000000001"
 # Query parameters the views read (besides every field name found on the pages).
-QUERY_NAMES = ["next", "q", "all", "index", "field", "operator", "value", "ac", "dv", "direction"]
+QUERY_NAMES = [
+    *("next", "q", "all", "index", "field", "operator", "value", "ac", "dv", "direction"),
+    *("page", "sort", "automation", "campaign"),
+]
 
 NASTY = [
     "",
@@ -132,14 +145,15 @@ class _FormParser(html.parser.HTMLParser):
             self._select = None
 
 
-def _urls(user_pk: int, run_pk: int) -> dict[str, list[str]]:
+def _urls(user_pk: int, run_pk: int, record_id: str, delivery_pk: int) -> dict[str, list[str]]:
     """Every named URL with its arguments filled in: name -> paths."""
+    ids = {"user_pk": user_pk, "run_pk": run_pk, "record_id": record_id, "delivery_pk": delivery_pk}
     urls = {}
     for name in _named_patterns():
         args, _ = ACCESS[name]
         combos = [[]]
         for arg in args:
-            values = URL_ARGS[arg] or [{"user_pk": user_pk, "run_pk": run_pk}[arg]]
+            values = URL_ARGS[arg] or [ids[arg]]
             combos = [[*c, v] for c in combos for v in values]
         urls[name] = [reverse(name, args=combo) for combo in combos]
     return urls
@@ -253,12 +267,36 @@ def product(client, admin_user, monkeypatch, settings):
         entity="contact",
         direction="push",
         outcome=RunRecord.Outcome.FAILED,
-        dynamics_id="00000000-0000-0000-0000-000000000001",
+        dynamics_id=RECORD_ID,
         email="ana@contoso.example",
         reason="Email: not an e-mail address.",
     )
+    # The same person as a synced lead and a synced contact, for the record pages and forms.
+    for entity in ("lead", "contact"):
+        RecordLink.objects.create(
+            integration=integration,
+            entity=entity,
+            ac_object="contact",
+            dynamics_id=RECORD_ID,
+            ac_id=str(len(entity)),
+            email="ana@contoso.example",
+            state=RecordLink.State.LINKED,
+        )
+    # A webhook URL and a failed delivery, so that the webhook page and its forms are fuzzed.
+    webhook_secret_rotate(integration=integration, actor=admin_user)
+    delivery = WebhookDelivery.objects.create(
+        integration=integration,
+        event="update",
+        contact_id="1",
+        email="ana@contoso.example",
+        entity="contact",
+        dedupe_key="0" * 64,
+        status=WebhookDelivery.Status.FAILED,
+        error="Dynamics 365 refused the credentials.",
+        run=run,
+    )
     client.force_login(admin_user)
-    return {"urls": _urls(other.pk, run.pk), "admin": admin_user}
+    return {"urls": _urls(other.pk, run.pk, RECORD_ID, delivery.pk), "admin": admin_user}
 
 
 def test_it_reaches_every_url(client, product):
@@ -274,8 +312,9 @@ def test_it_reaches_every_url(client, product):
         for name, paths in product["urls"].items()
         if all(statuses[path] == 200 for path in paths)
     }
-    # Every URL is a page that answers, or the target of a form on one.
-    assert set(product["urls"]) == posted_to | fetched | {"healthz"}
+    # Every URL is a page that answers, or the target of a form on one; the webhook endpoint
+    # is ActiveCampaign's (it answers 404 to a wrong secret).
+    assert set(product["urls"]) == posted_to | fetched | {"healthz", "hook_activecampaign"}
     assert len([f for f in forms if f.method == "post"]) >= 8
 
 

@@ -2,7 +2,8 @@
 
 Roles are per integration. The personas "user" and "admin" have their role in integration A;
 "other" is an administrator of integration B only, whose session asks for A: they must get
-B's pages (or nothing), never anything of A.
+B's pages (or nothing), never anything of A. "leadsonly" is an ActiveCampaign User of A who may
+see leads but not contacts (S-2.3).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from syncadmin import health
 from tests.personas import default_integration, make_user
 
 LOGIN = "login"  # redirected to the login page
-PERSONAS = ("anonymous", "norole", "user", "admin", "other", "superuser")
+PERSONAS = ("anonymous", "norole", "user", "leadsonly", "admin", "other", "superuser")
 A_NAME = "Alpha Confidential Ltd"
 
 
@@ -31,6 +32,7 @@ def admins_only(admin_status=200):
         "anonymous": LOGIN,
         "norole": 403,
         "user": 403,
+        "leadsonly": 403,
         "admin": admin_status,
         "other": admin_status,
         "superuser": admin_status,
@@ -39,7 +41,12 @@ def admins_only(admin_status=200):
 
 def users_only(status=200):
     """ActiveCampaign Users (and administrators) of the current integration."""
-    return {**admins_only(status), "user": status}
+    return {**admins_only(status), "user": status, "leadsonly": status}
+
+
+def contact_users(status=200):
+    """ActiveCampaign Users who may see contacts (S-2.3): "leadsonly" gets the 403 page."""
+    return {**users_only(status), "leadsonly": 403}
 
 
 def superusers_only(status=200):
@@ -84,12 +91,31 @@ ACCESS = {
     "sync:history": ((), admins_only()),
     "sync:run": (("run_pk",), admins_only(404)),
     "sync:retry": (("run_pk",), admins_only(405)),
+    "records:list": ((), users_only()),
+    "records:entity": (("people",), contact_users()),
+    "records:record": (("people", "record_id"), contact_users(404)),
+    "records:sync": (("people", "record_id"), admins_only(405)),
+    "records:automation": (("people", "record_id"), contact_users(404)),
+    "records:campaign": (("people", "record_id"), contact_users(404)),
+    "sync:webhook": ((), admins_only()),
+    "sync:webhook_rotate": ((), admins_only(405)),
+    "sync:webhook_retry": (("delivery_pk",), admins_only(405)),
+    # ActiveCampaign's calls: a wrong secret is a missing page for everyone, logged in or not.
+    "hook_activecampaign": (("secret",), everyone(404)),
 }
 
 
 def url_arguments(*, user_pk: int) -> dict[str, object]:
     """A value for each URL argument name in ACCESS (ids of things that need not exist)."""
-    return {"user_pk": user_pk, "entity": "lead", "run_pk": 1}
+    return {
+        "user_pk": user_pk,
+        "entity": "lead",
+        "run_pk": 1,
+        "people": "contact",
+        "record_id": "11111111-2222-3333-4444-555555555555",
+        "delivery_pk": 1,
+        "secret": "not-the-secret-" + "x" * 28,
+    }
 
 
 def _named_patterns(resolver=None, namespace=""):
@@ -122,6 +148,7 @@ def personas(integrations, django_user_model):
         "anonymous": None,
         "norole": make_user("nora"),
         "user": make_user("uma", role=Role.USER),
+        "leadsonly": make_user("lena", role=Role.USER, entity_access=("lead",)),
         "admin": make_user("adam", role=Role.ADMINISTRATOR),
         "other": make_user("otto", role=Role.ADMINISTRATOR, integration=integrations["b"]),
         "superuser": django_user_model.objects.create_superuser("sue", "sue@example.com", "pw"),
@@ -182,3 +209,24 @@ def test_another_integrations_administrator_changes_nothing_of_it(client, person
 
     assert user_role(user=uma, integration=integrations["a"]) == Role.USER
     assert user_role(user=uma, integration=integrations["b"]) is None
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_webhook_endpoint_answers_404_to_a_wrong_secret_and_stores_nothing(
+    client, personas, integrations, persona
+):
+    from sync.models import WebhookDelivery
+    from sync.webhooks.services import webhook_secret_rotate
+
+    right = webhook_secret_rotate(integration=integrations["a"])
+    webhook_secret_rotate(integration=integrations["b"])
+    if personas[persona] is not None:
+        login_asking_for_a(client, personas[persona], integrations)
+    body = "type=update&contact%5Bid%5D=1&contact%5Bemail%5D=ana%40contoso.example"
+
+    for secret in ("wrong", right[:-1], right + "x", right.upper()):
+        url = reverse("hook_activecampaign", args=[secret])
+        response = client.post(url, body, content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 404, secret
+
+    assert not WebhookDelivery.objects.exists()

@@ -32,6 +32,9 @@ DEFAULT_INCLUDE = (
     "reference.list",
     "reference.deal",
     "reference.note",
+    # Not in the doc's list of examples; asked by analogy with reference.automation and
+    # reference.list so that tag items can be named (an include AC does not know is ignored).
+    "reference.tag",
 )
 
 _KINDS = {
@@ -112,6 +115,15 @@ def _resolve(kind: str, raw_type: str, ref_id: str | None, index: Mapping) -> tu
         link = _lookup(index, "links", ref_id)
         campaign = _lookup(index, "campaigns", link.get("campaign") or link.get("campaignid"))
         return _name(campaign, "name"), _name(link, "link", "url")
+    if kind == "automation" and raw_type in ("contactautomation", "subscriberseries"):
+        # The item names the enrolment; the enrolment names the automation.
+        enrolment = _lookup(index, "contactAutomations", ref_id)
+        automation = enrolment.get("automation") or enrolment.get("seriesid")
+        return _name(_lookup(index, "automations", automation), "name")[:200], ""
+    if kind == "tag" and raw_type in ("contacttag", "subscribertag"):
+        # The item names the contact-tag link; the link names the tag.
+        tag = _lookup(index, "contactTags", ref_id).get("tag")
+        return _name(_lookup(index, "tags", tag), "tag")[:200], ""
     collections = {
         "automation": ("automations", ("name",)),
         "list": ("lists", ("name",)),

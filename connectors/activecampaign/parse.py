@@ -111,6 +111,8 @@ def contact(
         updated_at=updated,
         field_values=tuple(sorted((v for v in parsed_values if v), key=lambda v: v.field_id)),
         field_values_loaded=field_values_loaded,
+        bounced_hard=as_int(item.get("bounced_hard")) or 0,
+        bounced_soft=as_int(item.get("bounced_soft")) or 0,
     )
 
 

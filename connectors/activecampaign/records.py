@@ -70,6 +70,10 @@ class Contact:
     updated_at: datetime | None = None  # `udate`, converted from the account's offset to UTC
     field_values: tuple[FieldValue, ...] = ()
     field_values_loaded: bool = False
+    # Bounces AC counted for the address (`bounced_hard`, `bounced_soft`): a hard bounce means
+    # mail to it does not arrive.
+    bounced_hard: int = 0
+    bounced_soft: int = 0
 
     def field_value(self, field_id: str) -> FieldValue | None:
         for item in self.field_values:

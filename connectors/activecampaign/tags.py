@@ -61,6 +61,11 @@ class Tags(Resource):
         self._by_name[name.casefold()] = created
         return created
 
+    def get(self, tag_id: str) -> Tag:
+        """One tag by id (GET /tags/{id}): names a contact's tag links."""
+        body = self.api.get_mapping(f"tags/{seg(tag_id)}")
+        return parse.tag(mapping(body.get("tag"), "tag"))
+
     def _search(self, name: str) -> Tag | None:
         wanted = name.casefold()
         for item in self.api.items("tags", "tags", {"filters[search][eq]": name}):

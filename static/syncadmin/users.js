@@ -15,6 +15,8 @@
       document.getElementById("picked").hidden = false;
       document.getElementById("add-user-button").disabled = false;
       suggestions.replaceChildren();
+      // The picked button is gone with the list: the keyboard goes on from the role, not the top.
+      document.getElementById("add-role").focus();
     });
   }
   document.querySelectorAll("form[data-confirm]").forEach((form) => {

@@ -90,12 +90,18 @@ class PeoplePull(_Writer):
                     **ids,
                 )
                 continue
-            if link is not None:
-                if link.state != RecordLink.State.LINKED:
-                    continue
+            if link is not None and link.state == RecordLink.State.LINKED:
                 self._update(record, link, writes, saves)
                 continue
-            entity_key = self._target(record, known.get(record.email, []))
+            # A create written ahead by a run that stopped before it knew the answer (a
+            # configuration error, a dead worker): sent again with the same GUID, which
+            # Dataverse answers "already exists" if the first one got there.
+            resumed = link if link is not None and link.ac_id and link.dynamics_id else None
+            if link is not None and resumed is None:
+                continue
+            entity_key = (
+                resumed.entity if resumed else self._target(record, known.get(record.email, []))
+            )
             if entity_key is None:
                 continue
             entity = self.ctx.entity(entity_key)
@@ -109,7 +115,7 @@ class PeoplePull(_Writer):
                     **ids,
                 )
                 continue
-            existing = next(
+            existing = resumed or next(
                 (item for item in known.get(record.email, []) if item.entity == entity_key),
                 None,
             )
@@ -117,7 +123,19 @@ class PeoplePull(_Writer):
                 # It exists in Dynamics and the criteria leave it out: not synced either way.
                 self.skip(entity_key, str(Skip(SkipReason.CRITERIA)), record=False, **ids)
                 continue
-            if existing is not None:
+            if resumed is not None:
+                link = resumed
+                writes.append(
+                    RecordWrite.create(
+                        entity_key,
+                        _dv_write_values(entity, dict(changes.values)),
+                        id=link.dynamics_id,
+                        ref=link.dynamics_id,
+                    )
+                )
+                new_ids.append((link, entity_key))
+                link.state = RecordLink.State.LINKED
+            elif existing is not None:
                 # A Dynamics record with this e-mail exists but was not synced: link it and
                 # write AC's values into it (the AC contact is the one that changed).
                 link = existing

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "connectors",
     "mapping",
     "sync",
+    "records",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +249,9 @@ SYNCADMIN_HEARTBEAT_STALE_AFTER = env.float("SYNCADMIN_HEARTBEAT_STALE_AFTER", d
 # ActiveCampaign read overlaps the last one (minutes).
 SYNC_LEASE_SECONDS = env.float("SYNC_LEASE_SECONDS", default=120.0)
 SYNC_AC_OVERLAP_MINUTES = env.float("SYNC_AC_OVERLAP_MINUTES", default=10.0)
+# ActiveCampaign webhook deliveries accepted per integration and minute (more get 429 and
+# Retry-After): each costs a few Dataverse requests, whose budget a flood must not exhaust.
+SYNC_WEBHOOK_RATE_PER_MINUTE = env.int("SYNC_WEBHOOK_RATE_PER_MINUTE", default=120)
 
 # /metrics (syncadmin/metrics.py) is open to whoever reaches the service; with a token set,
 # only to `Authorization: Bearer <token>` (Prometheus: `authorization: {credentials: …}`).

@@ -105,6 +105,21 @@ def test_it_never_writes_a_secret_that_a_library_puts_in_a_line(configured, log_
         assert all(json.loads(line) for line in text.splitlines() if line.startswith("{"))
 
 
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_it_never_writes_the_secret_of_a_webhook_url(configured, log_format):
+    lines = configured(log_format)
+    secret = "k3Y-webhook_0123456789abcdefghijklmnopqrstu"
+
+    logging.getLogger("django.request").warning("Bad Request: /hooks/activecampaign/%s/", secret)
+    logging.getLogger("gunicorn.access").info(
+        '"POST /hooks/activecampaign/%s/?entity=lead HTTP/1.1" 202', secret
+    )
+
+    text = "\n".join(lines())
+    assert secret not in text
+    assert "/hooks/activecampaign/***/?entity=lead" in text
+
+
 def test_redaction_keeps_ordinary_words():
     line = "secrets rotated for 2 integrations; password change page shown; token bucket full"
 

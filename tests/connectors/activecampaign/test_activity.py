@@ -106,3 +106,44 @@ def test_it_bounds_the_activity_feed(rsps, client):
 
     assert len(feed) == 150
     assert len(rsps.calls) == 2
+
+
+def test_it_names_enrolments_and_tag_links_through_what_they_link(rsps, client):
+    # An item may name the enrolment (contactAutomation) or the contact-tag link; the named
+    # automation or tag comes side-loaded beside the link.
+    rsps.get(
+        BASE + "activities",
+        json={
+            "activities": [
+                {
+                    "id": "2",
+                    "tstamp": "2024-05-02T09:00:00-05:00",
+                    "subscriberid": "4",
+                    "reference_type": "SubscriberSeries",
+                    "reference_action": "start",
+                    "referenceModelName": "contactAutomation",
+                    "reference": {"type": "contactAutomation", "id": "70"},
+                },
+                {
+                    "id": "1",
+                    "tstamp": "2024-05-01T09:00:00-05:00",
+                    "subscriberid": "4",
+                    "reference_type": "SubscriberTag",
+                    "reference_action": "add",
+                    "referenceModelName": "contactTag",
+                    "reference": {"type": "contactTag", "id": "80"},
+                },
+            ],
+            "contactAutomations": [{"id": "70", "automation": "3", "seriesid": "3"}],
+            "automations": [{"id": "70", "name": "Wrong one"}, {"id": "3", "name": "Nurture"}],
+            "contactTags": [{"id": "80", "tag": "9", "contact": "4"}],
+            "tags": [{"id": "9", "tag": "Customer"}],
+            "meta": {"total": "2"},
+        },
+    )
+
+    feed = list(client.activities.for_contact("4"))
+
+    assert [(a.kind, a.subject) for a in feed] == [("automation", "Nurture"), ("tag", "Customer")]
+    assert [a.description for a in feed] == ["Entered automation “Nurture”", "Tag “Customer” added"]
+    assert "reference.tag" in query(rsps.calls[0])["include"][0].split(",")

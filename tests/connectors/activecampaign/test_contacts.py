@@ -262,6 +262,20 @@ def test_it_reads_one_contact_with_its_values(rsps, client):
     assert contact.field_value("16").value == Decimal(3)
 
 
+def test_it_reads_the_bounces_of_a_contact(rsps, client):
+    rsps.get(BASE + "fields", json=FIELDS)
+    rsps.get(
+        BASE + "contacts/5",
+        json={"contact": _contact(5, bounced_hard="1", bounced_soft="2"), "fieldValues": []},
+    )
+    rsps.get(BASE + "contacts/6", json={"contact": _contact(6), "fieldValues": []})
+
+    bounced, clean = client.contacts.get("5"), client.contacts.get("6")
+
+    assert (bounced.bounced_hard, bounced.bounced_soft) == (1, 2)
+    assert (clean.bounced_hard, clean.bounced_soft) == (0, 0)
+
+
 def test_it_reports_a_missing_contact(rsps, client):
     rsps.get(BASE + "contacts/404", status=404, json={"message": "No Result found for Subscriber"})
     rsps.get(BASE + "users/me", json={"user": {"id": "1"}})

@@ -22,6 +22,13 @@ def test_it_finds_a_tag_case_insensitively_and_caches_it(rsps, client):
     assert query(rsps.calls[0])["filters[search][eq]"] == ["vip"]
 
 
+def test_it_reads_a_tag_by_id(rsps, client):
+    rsps.get(BASE + "tags/20", json={"tag": VIP})
+
+    assert client.tags.get("20").name == "VIP"
+    assert path(rsps.calls[0]).endswith("/tags/20")
+
+
 def test_it_creates_a_missing_tag(rsps, client):
     rsps.get(BASE + "tags", json={"tags": [], "meta": {"total": "0"}})
     rsps.post(BASE + "tags", status=201, json={"tag": {**VIP, "id": "21", "tag": "D365: Lead"}})
