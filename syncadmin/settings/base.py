@@ -56,6 +56,9 @@ MIDDLEWARE = [
     "syncadmin.middleware.ReadinessProbeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of each response: the language cookie (the top bar's choice), else the
+    # browser's Accept-Language, else LANGUAGE_CODE (https://docs.djangoproject.com/en/stable/topics/i18n/translation/#how-django-discovers-language-preference).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -101,6 +104,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
                 "syncadmin.context_processors.navigation",
                 "integrations.context_processors.current_integration",
             ],
@@ -135,7 +139,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# English is the source language and the default; Spanish comes from locale/es (the vendor's
+# guide is published in Spanish). `make messages` extracts the strings, `make install` and the
+# test session compile them (the .mo files are build output, not committed).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The top bar's language choice (syncadmin.views.set_language) lasts a year in this browser.
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
