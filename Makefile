@@ -21,7 +21,7 @@ LOCK = requirements/dev-py$(PY_LINE).txt
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --generate-hashes --quiet --no-header \
 	$(if $(UPGRADE),--upgrade,)
 
-.PHONY: run test install lint format clean lock lock-check messages
+.PHONY: run test bench install lint format clean lock lock-check messages
 
 # Translations: locale/<lang>/LC_MESSAGES/django.po is the source (committed); the .mo next to
 # it is compiled from it here (GNU gettext's msgfmt; Debian: apt-get install gettext).
@@ -67,6 +67,11 @@ messages: $(STAMP)
 $(AXE_STAMP): tests/a11y/package.json tests/a11y/package-lock.json
 	@if command -v npm >/dev/null; then cd tests/a11y && npm ci --no-audit --no-fund --silent; \
 	else echo "npm not found: the accessibility tests need it (apt-get install nodejs npm)"; fi
+
+# The sync engine on a real worker against the sandboxes (docs/benchmarks.md):
+# `make bench BENCH_ARGS="--records 100000 --rate-limits off"`.
+bench: $(STAMP)
+	$(BIN)/python manage.py bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -642,10 +642,11 @@ def runs_resume() -> dict:
             continue
         _enqueue_advance(run.pk)
         resumed["runs"] += 1
-    from .webhooks.services import webhook_deliveries_resume
+    from .webhooks.services import webhook_deliveries_prune, webhook_deliveries_resume
 
     if webhooks := webhook_deliveries_resume():
         resumed["webhooks"] = webhooks
+    webhook_deliveries_prune()
     return dict(resumed)
 
 

@@ -15,7 +15,8 @@ from mapping.core.standard import ENTITIES
 from . import selectors, services
 from .engine import ENTITY_ORDER
 from .forms import SyncSettingsForm
-from .models import RunRecord, SyncRun, SyncSettings, WebhookDelivery
+from .models import RunRecord, SyncRun, SyncSettings
+from .webhooks.selectors import webhook_deliveries_failed
 
 
 def _integration(request: HttpRequest):
@@ -125,9 +126,7 @@ def history(request: HttpRequest) -> HttpResponse:
         {
             "integration": integration,
             "runs": selectors.runs_list(integration=integration),
-            "failed_deliveries": WebhookDelivery.objects.filter(
-                integration=integration, status=WebhookDelivery.Status.FAILED
-            ).count(),
+            "failed_deliveries": webhook_deliveries_failed(integration=integration),
             "entities": _entities(),
         },
     )

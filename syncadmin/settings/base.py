@@ -252,6 +252,8 @@ SYNC_AC_OVERLAP_MINUTES = env.float("SYNC_AC_OVERLAP_MINUTES", default=10.0)
 # ActiveCampaign webhook deliveries accepted per integration and minute (more get 429 and
 # Retry-After): each costs a few Dataverse requests, whose budget a flood must not exhaust.
 SYNC_WEBHOOK_RATE_PER_MINUTE = env.int("SYNC_WEBHOOK_RATE_PER_MINUTE", default=120)
+# Processed webhook deliveries are deleted after this many days (failed ones are kept).
+SYNC_WEBHOOK_KEEP_DAYS = env.int("SYNC_WEBHOOK_KEEP_DAYS", default=30)
 
 # /metrics (syncadmin/metrics.py) is open to whoever reaches the service; with a token set,
 # only to `Authorization: Bearer <token>` (Prometheus: `authorization: {credentials: …}`).

@@ -18,7 +18,8 @@ from django.utils import timezone
 from integrations.models import Integration
 from integrations.roles import Role
 from mapping.services import entity_syncs_ensure
-from sync.models import RunRecord, SyncRun, SyncSettings
+from sync.models import RecordLink, RunRecord, SyncRun, SyncSettings, WebhookDelivery
+from sync.webhooks.services import webhook_secret_rotate
 from tests.fixtures.browser import browser_login
 from tests.fixtures.metadata import metadata_seed
 from tests.personas import PASSWORD, default_integration, make_user
@@ -118,6 +119,34 @@ def product(transactional_db, no_dns):
             before={"firstName": "Ana"},
             after={"firstName": "Anna"},
         )
+    for n, entity in enumerate(("lead", "contact"), start=1):
+        RecordLink.objects.create(
+            integration=a,
+            entity=entity,
+            ac_object="contact",
+            dynamics_id=f"00000000-0000-0000-0000-{n:012d}",
+            ac_id=str(n),
+            email=f"ana.silva{n}@contoso.example",
+            state=RecordLink.State.LINKED,
+            base_dynamics={"firstName|firstname": "Ana", "lastName|lastname": f"Silva {n}"},
+            last_synced_at=timezone.now(),
+        )
+    webhook_secret_rotate(integration=a)
+    for status, error in [
+        (WebhookDelivery.Status.DONE, ""),
+        (WebhookDelivery.Status.FAILED, "ActiveCampaign is not answering properly right now."),
+    ]:
+        WebhookDelivery.objects.create(
+            integration=a,
+            event="update",
+            contact_id="7",
+            email="ana.silva2@contoso.example",
+            entity="contact",
+            dedupe_key=f"a11y-{status}",
+            status=status,
+            error=error,
+            attempts=2,
+        )
     users = {
         "anonymous": None,
         "norole": make_user("nora"),
@@ -135,3 +164,31 @@ def product(transactional_db, no_dns):
 def login_as(page, user) -> None:
     if user is not None:
         browser_login(page, username=user.username, password=PASSWORD)
+
+
+# Keyboard-only flows (no click, no fill): every step is a key press.
+MOST_TABS = 120  # more stops than any page has: a control never reached fails the test
+
+
+def tab_to(page, target, *, backwards: bool = False) -> None:
+    """Press Tab (or Shift+Tab) until `target` has the focus."""
+    target.wait_for(state="attached")
+    for _ in range(MOST_TABS):
+        if target.evaluate("element => element === document.activeElement"):
+            return
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+    raise AssertionError(f"{target} never got the focus with the keyboard")
+
+
+def type_into(page, target, text: str) -> None:
+    tab_to(page, target)
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type(text)
+
+
+def keyboard_login(page, username: str, password: str) -> None:
+    page.goto("/login/")
+    type_into(page, page.get_by_label("Username"), username)
+    type_into(page, page.get_by_label("Password"), password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login/" not in url)

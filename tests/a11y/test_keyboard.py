@@ -16,38 +16,13 @@ from mapping import services
 from mapping.models import EntitySync, FieldMapping
 from sync.models import SyncSettings
 from sync.services import schedule_name
+from tests.a11y.conftest import MOST_TABS, keyboard_login, tab_to, type_into
 from tests.fixtures.browser import htmx_settled
 from tests.fixtures.metadata import metadata_seed
 from tests.personas import make_user
 from users.services import user_entity_access, user_role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-MOST_TABS = 120  # more stops than any page has: a control never reached fails the test
-
-
-def tab_to(page, target, *, backwards: bool = False) -> None:
-    """Press Tab (or Shift+Tab) until `target` has the focus."""
-    target.wait_for(state="attached")
-    for _ in range(MOST_TABS):
-        if target.evaluate("element => element === document.activeElement"):
-            return
-        page.keyboard.press("Shift+Tab" if backwards else "Tab")
-    raise AssertionError(f"{target} never got the focus with the keyboard")
-
-
-def type_into(page, target, text: str) -> None:
-    tab_to(page, target)
-    page.keyboard.press("ControlOrMeta+a")
-    page.keyboard.type(text)
-
-
-def keyboard_login(page, username: str, password: str) -> None:
-    page.goto("/login/")
-    type_into(page, page.get_by_label("Username"), username)
-    type_into(page, page.get_by_label("Password"), password)
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: "/login/" not in url)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The screenshots of the guides (docs/admin-guide.md), taken by walking the admin's setup steps.
+"""The screenshots of the guides (docs/admin-guide.md, docs/sales-guide.md), taken by walking
+the admin's setup steps and a sales user's actions.
 
 Run with SYNCADMIN_SCREENSHOTS=1 to write them into docs/images/ (then commit them); without it
 the same walk runs and the pictures go to a temporary folder, so the guide's steps are checked
@@ -19,9 +20,11 @@ from integrations.roles import Role
 from mapping import services as mapping_services
 from sync.models import RunRecord, SyncRun, SyncSettings
 from syncadmin.heartbeat import BEAT, WORKER, heartbeat_write
-from tests.fixtures.browser import htmx_swap
+from tests.fixtures.browser import browser_login, htmx_swap
 from tests.fixtures.metadata import metadata_seed
-from tests.personas import make_user
+from tests.personas import PASSWORD, make_user
+from tests.records.conftest import SYNCED_EMAIL, synced  # noqa: F401 - shared fixtures
+from tests.sync.conftest import sides, sync_integration  # noqa: F401 - shared fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +34,7 @@ MOST_BYTES = 200_000  # keep the repository small: a screenshot bigger than this
 
 @pytest.fixture
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1200, "height": 760}}
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 760}}
 
 
 @pytest.fixture
@@ -154,9 +157,38 @@ def test_the_admin_guide_walk(admin_page, admin_user, sandboxes, settings, shoot
     shoot(page, "sync-history")
     page.goto(f"/sync/runs/{run.pk}/?outcome=failed")
     shoot(page, "run")
+    page.goto("/sync/webhook/")
+    page.get_by_role("button", name="Create the webhook URL").click()
+    expect(page.get_by_role("textbox", name="Webhook URL")).to_be_visible()
+    shoot(page, "webhook")
     page.goto("/")
     shoot(page, "dashboard")
 
     sizes = {path.name: path.stat().st_size for path in shoot.taken}
-    assert len(sizes) == 11
+    assert len(sizes) == 12
+    assert all(0 < size <= MOST_BYTES for size in sizes.values()), sizes
+
+
+def test_the_sales_guide_walk(synced, page, shoot):  # noqa: F811
+    make_user("uma", role=Role.USER)
+    browser_login(page, username="uma", password=PASSWORD)
+
+    page.goto("/records/contacts/")
+    shoot(page, "records")
+    page.locator("#records").get_by_role("link", name="Nadia O'Brien").click()
+    expect(page.locator("#activity")).to_be_visible()
+    shoot(page, "record")
+    record_url = page.url
+    page.get_by_role("link", name="Add to automation").click()
+    page.locator("#automations").get_by_role("link", name="Welcome series").click()
+    shoot(page.locator("main"), "add-to-automation")
+    page.goto(record_url)
+    page.get_by_role("link", name="Send campaign").click()
+    page.locator("#campaigns").get_by_role("link", name="Product launch").click()
+    expect(page.get_by_role("button", name="Confirm: send campaign")).to_be_visible()
+    shoot(page.locator("main"), "send-campaign")
+    assert SYNCED_EMAIL in page.content()
+
+    sizes = {path.name: path.stat().st_size for path in shoot.taken}
+    assert len(sizes) == 4
     assert all(0 < size <= MOST_BYTES for size in sizes.values()), sizes

@@ -1,6 +1,6 @@
 """docs/troubleshooting.md explains every message of the checks a person meets most: the
 connection form and the services' answers, user management, record selection criteria, runs
-refused, record skips, stored secrets.
+refused, record skips, stored secrets, the sales actions.
 
 The messages are read from the code (the string literals given to the exceptions and
 constants below), so a new message fails this test until the page explains it. Placeholders
@@ -33,8 +33,19 @@ SOURCES = [
     ("mapping/core/criteria.py", "CriterionError"),
     ("mapping/core/records.py", "SKIP_TEXT"),
     ("sync/services.py", "RunRefused"),
+    ("records/services.py", "ActionRefused"),
+    ("sync/webhooks/services.py", "DELIVERY_TEXT"),
 ]
-TRANSLATE = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy", "ngettext"}
+TRANSLATE = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+}
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{[^{}]*\}")
 SHORTEST = 12  # shorter fragments ("Check the ") say too little to look for
 
