@@ -21,7 +21,12 @@ LOCK = requirements/dev-py$(PY_LINE).txt
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --generate-hashes --quiet --no-header \
 	$(if $(UPGRADE),--upgrade,)
 
-.PHONY: run test install lint format clean lock lock-check
+.PHONY: run test bench install lint format clean lock lock-check messages
+
+# Translations: locale/<lang>/LC_MESSAGES/django.po is the source (committed); the .mo next to
+# it is compiled from it here (GNU gettext's msgfmt; Debian: apt-get install gettext).
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 
 # axe-core for the accessibility browser tests (tests/a11y), pinned in its package-lock.json and
 # installed with npm when npm is there (.ci/run installs nodejs and npm; without them those
@@ -39,17 +44,34 @@ $(STAMP): pyproject.toml $(wildcard requirements/*.txt) | $(BIN)/python
 	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
-install: $(STAMP)
+%.mo: %.po
+	@command -v msgfmt >/dev/null || { echo "msgfmt is needed: apt-get install gettext"; exit 1; }
+	msgfmt --check-format -o $@ $<
 
-run: $(STAMP)
+install: $(STAMP) $(MO_FILES)
+
+run: $(STAMP) $(MO_FILES)
 	$(BIN)/python manage.py runapp
 
-test: $(STAMP) $(AXE_STAMP)
+test: $(STAMP) $(MO_FILES) $(AXE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Collect the marked strings of the code and templates into locale/es (new ones untranslated,
+# changed ones fuzzy), then translate them: tests/test_i18n.py fails until every entry is.
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages --locale es --no-location --no-obsolete \
+	  --ignore 'tests/*' --ignore 'sandbox/*' --ignore 'benchmarks/*' --ignore 'var/*' \
+	  --ignore 'staticfiles/*' --ignore 'docs/*'
+	@$(MAKE) --no-print-directory $(MO_FILES)
 
 $(AXE_STAMP): tests/a11y/package.json tests/a11y/package-lock.json
 	@if command -v npm >/dev/null; then cd tests/a11y && npm ci --no-audit --no-fund --silent; \
 	else echo "npm not found: the accessibility tests need it (apt-get install nodejs npm)"; fi
+
+# The sync engine on a real worker against the sandboxes (docs/benchmarks.md):
+# `make bench BENCH_ARGS="--records 100000 --rate-limits off"`.
+bench: $(STAMP)
+	$(BIN)/python manage.py bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -83,4 +105,4 @@ lock-check: $(BIN)/uv
 	rm -rf $$tmp; echo "lock files match pyproject.toml"
 
 clean:
-	rm -rf $(VENV) var/test-results tests/a11y/node_modules
+	rm -rf $(VENV) var/test-results tests/a11y/node_modules $(MO_FILES)

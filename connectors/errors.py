@@ -14,6 +14,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
+from .i18n import gettext, gettext_noop
+
 
 class ErrorKind(StrEnum):
     RETRYABLE = "retryable"
@@ -127,43 +129,66 @@ class FatalError(ConnectorError):
 
 VENDOR_NAMES = {"activecampaign": "ActiveCampaign", "dynamics": "Dynamics 365"}
 
+# Marked for the catalogue here, translated when a message is made (connectors/i18n.py).
 _REASON_TEXT = {
-    ConfigReason.UNAUTHORIZED: "{name} refused the credentials. Check the {secret}.",
-    ConfigReason.FORBIDDEN: "{name} accepted the credentials but refused the request: the user "
-    "or application lacks a permission or security role.",
-    ConfigReason.NO_APPLICATION_USER: "{name} issued a token, but the environment has no "
-    "application user (with a security role) for this client id.",
-    ConfigReason.UNREACHABLE: "{name} could not be reached. Check the URL.",
-    ConfigReason.TLS: "{name}'s TLS certificate is not trusted.",
-    ConfigReason.TENANT: "The Microsoft Entra tenant was not found. Check the tenant id "
-    "(and the authority host).",
-    ConfigReason.CLIENT: "The application (client) id was not found in the tenant.",
-    ConfigReason.RESOURCE: "The Dynamics 365 environment URL is not known to the tenant. Check "
-    "the org URL.",
-    ConfigReason.NOT_AN_API: "The URL answers, but not as the {name} API. Check the URL.",
-    ConfigReason.PAYMENT: "{name} reports a payment problem on the account.",
-    ConfigReason.OTHER: "{name} refused the connection.",
+    ConfigReason.UNAUTHORIZED: gettext_noop("{name} refused the credentials. Check the {secret}."),
+    ConfigReason.FORBIDDEN: gettext_noop(
+        "{name} accepted the credentials but refused the request: the user "
+        "or application lacks a permission or security role."
+    ),
+    ConfigReason.NO_APPLICATION_USER: gettext_noop(
+        "{name} issued a token, but the environment has no "
+        "application user (with a security role) for this client id."
+    ),
+    ConfigReason.UNREACHABLE: gettext_noop("{name} could not be reached. Check the URL."),
+    ConfigReason.TLS: gettext_noop("{name}'s TLS certificate is not trusted."),
+    ConfigReason.TENANT: gettext_noop(
+        "The Microsoft Entra tenant was not found. Check the tenant id (and the authority host)."
+    ),
+    ConfigReason.CLIENT: gettext_noop("The application (client) id was not found in the tenant."),
+    ConfigReason.RESOURCE: gettext_noop(
+        "The Dynamics 365 environment URL is not known to the tenant. Check the org URL."
+    ),
+    ConfigReason.NOT_AN_API: gettext_noop(
+        "The URL answers, but not as the {name} API. Check the URL."
+    ),
+    ConfigReason.PAYMENT: gettext_noop("{name} reports a payment problem on the account."),
+    ConfigReason.OTHER: gettext_noop("{name} refused the connection."),
 }
-_SECRET_NAMES = {"activecampaign": "API key", "dynamics": "client secret"}
+_SECRET_NAMES = {
+    "activecampaign": gettext_noop("API key"),
+    "dynamics": gettext_noop("client secret"),
+}
 
 
 def user_message(error: ConnectorError) -> str:
     """Words for a person: what failed, on which side, and what to do. Never a secret."""
     name = VENDOR_NAMES.get(error.vendor, error.vendor)
     if isinstance(error, ConfigurationError):
-        text = _REASON_TEXT[error.reason].format(
-            name=name, secret=_SECRET_NAMES.get(error.vendor, "credentials")
-        )
+        secret = gettext(_SECRET_NAMES.get(error.vendor, gettext_noop("credentials")))
+        text = gettext(_REASON_TEXT[error.reason]).format(name=name, secret=secret)
         return f"{text} ({error.message})" if error.message else text
     if isinstance(error, RateLimitedError):
-        wait = f" for {error.retry_after:g} s" if error.retry_after else ""
-        return f"{name} is rate limiting requests{wait}; the work will be retried."
+        if error.retry_after:
+            return gettext(
+                "{name} is rate limiting requests for {seconds:g} s; the work will be retried."
+            ).format(name=name, seconds=error.retry_after)
+        return gettext("{name} is rate limiting requests; the work will be retried.").format(
+            name=name
+        )
     if isinstance(error, RetryableError):
-        return f"{name} is not answering properly right now ({error.message}); try again later."
+        return gettext(
+            "{name} is not answering properly right now ({message}); try again later."
+        ).format(name=name, message=error.message)
     if isinstance(error, RecordError):
-        where = f" (field {error.field})" if error.field else ""
-        return f"{name} refused the record{where}: {error.message}"
-    return f"{name} failed: {error.message}"
+        if error.field:
+            return gettext("{name} refused the record (field {field}): {message}").format(
+                name=name, field=error.field, message=error.message
+            )
+        return gettext("{name} refused the record: {message}").format(
+            name=name, message=error.message
+        )
+    return gettext("{name} failed: {message}").format(name=name, message=error.message)
 
 
 # What a configuration reason says about which connection setting is wrong, per vendor (the

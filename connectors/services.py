@@ -16,6 +16,7 @@ from .errors import (
     user_message,
 )
 from .http import HttpSettings, RetryPolicy
+from .i18n import gettext
 from .types import Vendor
 
 # A person is waiting on the Settings page: a couple of quick attempts, no long backoff.
@@ -83,7 +84,7 @@ def activecampaign_check(
         vendor=Vendor.ACTIVECAMPAIGN,
         ok=True,
         identity=identity,
-        message=f"Connected to ActiveCampaign as {identity}.",
+        message=gettext("Connected to ActiveCampaign as {identity}.").format(identity=identity),
     )
 
 
@@ -102,7 +103,9 @@ def dynamics_check(
         vendor=Vendor.DYNAMICS,
         ok=True,
         identity=identity,
-        message=f"Connected to Dynamics 365 {host} as application user {info.user_id}.",
+        message=gettext("Connected to Dynamics 365 {host} as application user {user_id}.").format(
+            host=host, user_id=info.user_id
+        ),
     )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import Integration
 from .selectors import secrets_to_retype
@@ -13,14 +14,14 @@ GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 TENANT = re.compile(r"^([0-9a-fA-F-]{36}|[A-Za-z0-9.-]+\.[A-Za-z]{2,})$")
 
 
-SECRET_NAMES = {"ac_api_key": "API key", "dynamics_client_secret": "client secret"}
+SECRET_NAMES = {"ac_api_key": _("API key"), "dynamics_client_secret": _("client secret")}
 
 
 class SecretInput(forms.PasswordInput):
     """Never renders the stored value; a placeholder says whether one is stored."""
 
     def __init__(self, *, stored: bool = False):
-        placeholder = "•••••••• stored (leave blank to keep)" if stored else ""
+        placeholder = "•••••••• " + _("stored (leave blank to keep)") if stored else ""
         super().__init__(
             render_value=False, attrs={"placeholder": placeholder, "autocomplete": "new-password"}
         )
@@ -28,29 +29,35 @@ class SecretInput(forms.PasswordInput):
 
 class ConnectionForm(forms.Form):
     ac_api_url = forms.CharField(
-        label="API URL", max_length=200, help_text="From ActiveCampaign: Settings > Developer."
+        label=_("API URL"),
+        max_length=200,
+        help_text=_("From ActiveCampaign: Settings > Developer."),
     )
-    ac_api_key = forms.CharField(label="API key", required=False, max_length=200)
+    ac_api_key = forms.CharField(label=_("API key"), required=False, max_length=200)
     dynamics_org_url = forms.CharField(
-        label="Org URL", max_length=200, help_text="For example https://contoso.crm.dynamics.com"
+        label=_("Org URL"),
+        max_length=200,
+        help_text=_("For example https://contoso.crm.dynamics.com"),
     )
     dynamics_tenant_id = forms.CharField(
-        label="Tenant id",
+        label=_("Tenant id"),
         max_length=100,
-        help_text="Microsoft Entra tenant (directory) id or domain.",
+        help_text=_("Microsoft Entra tenant (directory) id or domain."),
     )
     dynamics_client_id = forms.CharField(
-        label="Client id",
+        label=_("Client id"),
         max_length=100,
-        help_text="The app registration's application (client) id.",
+        help_text=_("The app registration's application (client) id."),
     )
-    dynamics_client_secret = forms.CharField(label="Client secret", required=False, max_length=500)
-    dynamics_authority_host = forms.CharField(label="Authority host", max_length=200)
+    dynamics_client_secret = forms.CharField(
+        label=_("Client secret"), required=False, max_length=500
+    )
+    dynamics_authority_host = forms.CharField(label=_("Authority host"), max_length=200)
     ac_budget_share = forms.IntegerField(
-        label="Share of ActiveCampaign's 5 requests/second (%)", min_value=10, max_value=100
+        label=_("Share of ActiveCampaign's 5 requests/second (%)"), min_value=10, max_value=100
     )
     dynamics_budget_share = forms.IntegerField(
-        label="Share of Dataverse's limits (%)", min_value=10, max_value=100
+        label=_("Share of Dataverse's limits (%)"), min_value=10, max_value=100
     )
 
     def __init__(self, *args, integration: Integration, **kwargs):
@@ -83,48 +90,52 @@ class ConnectionForm(forms.Form):
         url = validate_connection_url(self.cleaned_data["dynamics_authority_host"])
         if not url.startswith("https://"):
             # MSAL accepts only https authorities.
-            raise forms.ValidationError("The authority host must use https://.")
+            raise forms.ValidationError(_("The authority host must use https://."))
         return url
 
     def clean_dynamics_tenant_id(self):
         value = self.cleaned_data["dynamics_tenant_id"].strip()
         if not TENANT.match(value):
-            raise forms.ValidationError("Enter the tenant id (a GUID) or its domain.")
+            raise forms.ValidationError(_("Enter the tenant id (a GUID) or its domain."))
         return value
 
     def clean_dynamics_client_id(self):
         value = self.cleaned_data["dynamics_client_id"].strip()
         if not GUID.match(value):
-            raise forms.ValidationError("The client id is a GUID (xxxxxxxx-xxxx-…).")
+            raise forms.ValidationError(_("The client id is a GUID (xxxxxxxx-xxxx-…)."))
         return value
 
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("ac_api_key") and not self.integration.has_secret("ac_api_key"):
-            self.add_error("ac_api_key", "Enter the API key.")
+            self.add_error("ac_api_key", _("Enter the API key."))
         if not cleaned.get("dynamics_client_secret") and not self.integration.has_secret(
             "dynamics_client_secret"
         ):
-            self.add_error("dynamics_client_secret", "Enter the client secret.")
+            self.add_error("dynamics_client_secret", _("Enter the client secret."))
         # cleaned_data holds only the fields that passed their own checks.
         for secret, moved in secrets_to_retype(
             integration=self.integration, values=cleaned
         ).items():
-            labels = " and ".join(str(self.fields[f].label) for f in moved)
-            name = SECRET_NAMES[secret]
+            labels = _(" and ").join(str(self.fields[f].label) for f in moved)
             self.add_error(
                 secret,
-                f"{labels} changed, so type the {name} again: a stored {name} is never sent "
-                "to a new address.",
+                _(
+                    "%(labels)s changed, so type the %(name)s again: a stored %(name)s is never "
+                    "sent to a new address."
+                )
+                % {"labels": labels, "name": SECRET_NAMES[secret]},
             )
         return cleaned
 
 
 class IntegrationCreateForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="For example the client's company name.")
+    name = forms.CharField(
+        label=_("Name"), max_length=100, help_text=_("For example the client's company name.")
+    )
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if Integration.objects.filter(name__iexact=name).exists():
-            raise forms.ValidationError("An integration with this name exists already.")
+            raise forms.ValidationError(_("An integration with this name exists already."))
         return name

@@ -6,12 +6,13 @@ import logging
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 
 from .crypto import SecretsUnavailable
 
 logger = logging.getLogger(__name__)
 
-MESSAGE = (
+MESSAGE = gettext_lazy(
     "The stored connection secrets cannot be read with this installation's "
     "FIELD_ENCRYPTION_KEY, so this page cannot work."
 )

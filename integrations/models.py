@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from connectors.config import DEFAULT_AUTHORITY_HOST, ActiveCampaignConfig, DynamicsConfig
 
@@ -65,8 +66,8 @@ class Integration(models.Model):
     """
 
     class Status(models.TextChoices):
-        NOT_CONNECTED = "not_connected", "Not connected yet"
-        CONNECTED = "connected", "Connected"
+        NOT_CONNECTED = "not_connected", _("Not connected yet")
+        CONNECTED = "connected", _("Connected")
 
     name = models.CharField(max_length=100, unique=True)
     created_at = models.DateTimeField(default=timezone.now)

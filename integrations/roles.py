@@ -8,10 +8,24 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.utils.translation import gettext_lazy
+
 
 class Role(StrEnum):
     ADMINISTRATOR = "ActiveCampaign Administrator"
     USER = "ActiveCampaign User"
+
+    @property
+    def label(self) -> str:
+        """The role's name in the language of the request (the value is what is stored)."""
+        return str(ROLE_LABELS[self])
+
+
+# The vendor's names for the roles, translated ("Administrador de ActiveCampaign").
+ROLE_LABELS = {
+    Role.ADMINISTRATOR: gettext_lazy("ActiveCampaign Administrator"),
+    Role.USER: gettext_lazy("ActiveCampaign User"),
+}
 
 
 # Permission names, as Django spells them ("app_label.codename"); held per integration.

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from connectors.http import address_refusal
 
@@ -33,18 +34,20 @@ def _is_local_name(host: str) -> bool:
 def _ascii_host(host: str) -> str:
     """The host as DNS sees it (IDNA), each label checked; ValidationError if it is not one."""
     if host.endswith("."):
-        raise ValidationError("Write the host name without a final dot.")
+        raise ValidationError(_("Write the host name without a final dot."))
     try:
         ascii_host = host.encode("idna").decode("ascii").lower()
     except UnicodeError:
         raise ValidationError(
-            "This is not a valid host name (each part between dots is 1 to 63 characters)."
+            _("This is not a valid host name (each part between dots is 1 to 63 characters).")
         ) from None
     labels = ascii_host.split(".")
     if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
         raise ValidationError(
-            "This is not a valid host name: use letters, digits and hyphens, each part between "
-            "dots 1 to 63 characters."
+            _(
+                "This is not a valid host name: use letters, digits and hyphens, each part "
+                "between dots 1 to 63 characters."
+            )
         )
     return ascii_host
 
@@ -60,12 +63,15 @@ def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | No
     try:
         address = ipaddress.IPv4Address(socket.inet_aton(host))
     except OSError:
-        raise ValidationError("This is not a valid host name or IP address.") from None
+        raise ValidationError(_("This is not a valid host name or IP address.")) from None
     if address_refusal(address) is not None:
-        raise ValidationError("The URL must name a public host, not an internal address.")
+        raise ValidationError(_("The URL must name a public host, not an internal address."))
     raise ValidationError(
-        f"Write the address as {address} or, better, as the service's host name: other "
-        "spellings of IP addresses are not accepted."
+        _(
+            "Write the address as %(address)s or, better, as the service's host name: other "
+            "spellings of IP addresses are not accepted."
+        )
+        % {"address": address}
     )
 
 
@@ -74,21 +80,23 @@ def validate_connection_url(value: str, *, allow_local: bool | None = None) -> s
     allow_local = settings.SYNCADMIN_ALLOW_LOCAL_URLS if allow_local is None else allow_local
     value = (value or "").strip()
     if len(value) > MAX_URL_LENGTH:
-        raise ValidationError(f"The URL is longer than {MAX_URL_LENGTH} characters.")
+        raise ValidationError(
+            _("The URL is longer than %(limit)s characters.") % {"limit": MAX_URL_LENGTH}
+        )
     try:
         parts = urlsplit(value)
         host = (parts.hostname or "").lower()
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
-        raise ValidationError("This is not a valid URL.") from None
+        raise ValidationError(_("This is not a valid URL.")) from None
     if not host:
-        raise ValidationError("Enter a full URL, for example https://example.api-us1.com.")
+        raise ValidationError(_("Enter a full URL, for example https://example.api-us1.com."))
     if parts.username or parts.password:
-        raise ValidationError("The URL must not contain a user name or password.")
+        raise ValidationError(_("The URL must not contain a user name or password."))
     if parts.query or parts.fragment:
-        raise ValidationError("The URL must not contain a query string or fragment.")
+        raise ValidationError(_("The URL must not contain a query string or fragment."))
     if parts.scheme not in ("http", "https"):
-        raise ValidationError("The URL must start with https://.")
+        raise ValidationError(_("The URL must start with https://."))
     address = _ip_literal(host)
     if address is None:
         host = _ascii_host(host)
@@ -96,12 +104,12 @@ def validate_connection_url(value: str, *, allow_local: bool | None = None) -> s
     else:
         local = address.is_loopback and address_refusal(address, allow_local=True) is None
     if local and not allow_local:
-        raise ValidationError("Local addresses are not allowed.")
+        raise ValidationError(_("Local addresses are not allowed."))
     if parts.scheme == "http" and not local:
-        raise ValidationError("The URL must start with https://.")
+        raise ValidationError(_("The URL must start with https://."))
     if not local and (
         (address is not None and address_refusal(address) is not None)
         or (address is None and "." not in host)
     ):
-        raise ValidationError("The URL must name a public host, not an internal address.")
+        raise ValidationError(_("The URL must name a public host, not an internal address."))
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")

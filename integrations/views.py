@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -53,7 +54,9 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 )
             except SecretRequired as refused:  # the endpoint changed since the form checked
                 for secret in refused.secrets:
-                    form.add_error(secret, f"Type the {SECRET_NAMES[secret]} again.")
+                    form.add_error(
+                        secret, _("Type the %(name)s again.") % {"name": SECRET_NAMES[secret]}
+                    )
             else:
                 if outcome.saved:
                     request.session[CONNECTED_DIALOG] = [
@@ -84,7 +87,10 @@ def integration_add(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         integration = integration_create(name=form.cleaned_data["name"], actor=request.user)
         integration_current_set(request, integration)
-        messages.success(request, f"Added {integration.name}. Connect it to both services below.")
+        messages.success(
+            request,
+            _("Added %(name)s. Connect it to both services below.") % {"name": integration.name},
+        )
         return redirect("integrations:settings")
     return render(request, "integrations/add.html", {"form": form})
 
@@ -99,10 +105,10 @@ def integration_switch(request: HttpRequest) -> HttpResponse:
         integration = integrations_visible(user=request.user).filter(pk=int(picked)).first()
     if integration is None:
         # The same words for a deleted integration and for one this user may not see.
-        messages.error(request, "That integration does not exist (any more).")
+        messages.error(request, _("That integration does not exist (any more)."))
         return safe_next(request, "dashboard")
     integration_current_set(request, integration)
-    messages.info(request, f"Now working on {integration.name}.")
+    messages.info(request, _("Now working on %(name)s.") % {"name": integration.name})
     return safe_next(request, "dashboard")
 
 

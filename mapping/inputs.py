@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from .core.directions import Direction
 from .models import EntitySync
 
@@ -27,9 +29,9 @@ def text_problem(value: str, *, max_length: int) -> str | None:
     message, rather than there, with an error page.
     """
     if "\x00" in value:
-        return "contains a NUL character"
+        return gettext("contains a NUL character")
     if len(value) > max_length:
-        return f"is longer than {max_length} characters"
+        return gettext("is longer than %(limit)s characters") % {"limit": max_length}
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Integration
 
@@ -11,30 +12,30 @@ from .core.directions import Direction
 from .core.standard import ENTITIES, SYNCED_ENTITIES
 
 # Choices come from the pure definitions, so there is one list of entities and directions.
-ENTITY_CHOICES = [(key, ENTITIES[key].label) for key in SYNCED_ENTITIES]
-DIRECTION_CHOICES = [(direction.value, direction.label) for direction in Direction]
+ENTITY_CHOICES = [(key, _(ENTITIES[key].label)) for key in SYNCED_ENTITIES]
+DIRECTION_CHOICES = [(direction.value, _(direction.label)) for direction in Direction]
 
 
 class EntitySync(models.Model):
     """One of Leads, Contacts, Accounts for one integration (S-3.1 to S-3.4)."""
 
     class Selection(models.TextChoices):
-        ALL = "all", "All created or updated records"
-        CRITERIA = "criteria", "Records matching criteria"
+        ALL = "all", _("All created or updated records")
+        CRITERIA = "criteria", _("Records matching criteria")
 
     class ConflictRule(models.TextChoices):
         """Which side wins a field changed on both sides since the last sync (S-5.4)."""
 
-        NEWEST = "newest", "Most recent change wins"
-        DYNAMICS = "dynamics", "Dynamics 365 wins"
-        ACTIVECAMPAIGN = "activecampaign", "ActiveCampaign wins"
+        NEWEST = "newest", _("Most recent change wins")
+        DYNAMICS = "dynamics", _("Dynamics 365 wins")
+        ACTIVECAMPAIGN = "activecampaign", _("ActiveCampaign wins")
 
     class DeletionPolicy(models.TextChoices):
         """What the sync does in ActiveCampaign when a synced Dynamics 365 record is deleted."""
 
-        NOTHING = "nothing", "Do nothing"
-        TAG = "tag", "Tag the ActiveCampaign contact"
-        DELETE = "delete", "Delete in ActiveCampaign"
+        NOTHING = "nothing", _("Do nothing")
+        TAG = "tag", _("Tag the ActiveCampaign contact")
+        DELETE = "delete", _("Delete in ActiveCampaign")
 
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, related_name="entity_syncs"

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from connectors.types import FieldInfo, FieldType
 
 from .core.compat import CompatibleTarget, compatible_targets, conversion, pair_directions
@@ -86,9 +88,13 @@ class MappingRow:
     def vanished(self) -> str:
         """Which side lost a field since the mapping was saved ("" when both exist)."""
         if self.ac_field is None:
-            return f"The ActiveCampaign field {self.ac_key!r} no longer exists."
+            return gettext("The ActiveCampaign field %(key)r no longer exists.") % {
+                "key": self.ac_key
+            }
         if self.dynamics_field is None and self.dynamics_key:
-            return f"The Dynamics 365 field {self.dynamics_key!r} no longer exists."
+            return gettext("The Dynamics 365 field %(key)r no longer exists.") % {
+                "key": self.dynamics_key
+            }
         return ""
 
     @property
@@ -107,7 +113,7 @@ class MappingRow:
                 target.field.key == self.dynamics_key
                 and Direction.BIDIRECTIONAL not in target.directions
             ):
-                return next(iter(target.directions)).label
+                return gettext(next(iter(target.directions)).label)
         return ""
 
 
@@ -130,7 +136,7 @@ class EntityPage:
 
     @property
     def label_singular(self) -> str:
-        return ENTITIES[self.entity].label_singular
+        return gettext(ENTITIES[self.entity].label_singular)
 
     @property
     def pushes(self) -> bool:
@@ -250,7 +256,7 @@ def mapping_row(
         dynamics_key=dynamics_key,
         standard=standard,
         locked=bool(pair and pair.locked),
-        name=pair.name if pair else (ac_field.label if ac_field else ac_key),
+        name=gettext(pair.name) if pair else (ac_field.label if ac_field else ac_key),
         enabled=enabled,
         direction=field_direction,
         ac_field=ac_field,
@@ -387,17 +393,23 @@ def entity_page(
         if f.type != FieldType.LOOKUP and f.key not in enabled_standard and f.key not in mapped
     ]
     named = {
-        **{f"criteria.{row.index}": f"Criterion on “{row.field_label}”" for row in criteria},
+        **{
+            f"criteria.{row.index}": gettext("Criterion on “%(field)s”")
+            % {"field": row.field_label}
+            for row in criteria
+        },
         **{
             f"mappings.{row.index}": (
-                f"Standard mapping “{row.name}”" if row.standard else f"Mapping of “{row.name}”"
+                gettext("Standard mapping “%(name)s”") % {"name": row.name}
+                if row.standard
+                else gettext("Mapping of “%(name)s”") % {"name": row.name}
             )
             for row in rows
         },
     }
     return EntityPage(
         entity=entity,
-        label=ENTITIES[entity].label,
+        label=gettext(ENTITIES[entity].label),
         data=data,
         criteria=criteria,
         standard_rows=[r for r in rows if r.standard],
@@ -511,6 +523,10 @@ def opportunity_page(
         problem_lines=_problem_lines(
             problems,
             prefix="opportunity.",
-            named={f"fields.{row.index}": f"Opportunity field “{row.label}”" for row in rows},
+            named={
+                f"fields.{row.index}": gettext("Opportunity field “%(field)s”")
+                % {"field": row.label}
+                for row in rows
+            },
         ),
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from connectors.errors import ConnectorError, user_message
@@ -28,7 +29,9 @@ def _integration(request: HttpRequest):
 
 
 def _tabs(active: str) -> list[dict]:
-    return [{"key": key, "label": ENTITIES[key].label, "active": key == active} for key in TABS]
+    return [
+        {"key": key, "label": gettext(ENTITIES[key].label), "active": key == active} for key in TABS
+    ]
 
 
 @administrators_only
@@ -52,8 +55,8 @@ def entity(request: HttpRequest, entity: str) -> HttpResponse:
         if not problems:
             messages.success(
                 request,
-                f"Saved the {ENTITIES[entity].label} configuration. "
-                "It takes effect at the next sync.",
+                gettext("Saved the %(entity)s configuration. It takes effect at the next sync.")
+                % {"entity": gettext(ENTITIES[entity].label)},
             )
             return redirect("mapping:entity", entity=entity)
     else:
@@ -88,7 +91,8 @@ def opportunity(request: HttpRequest) -> HttpResponse:
         )
         if not problems:
             messages.success(
-                request, "Saved the Opportunities configuration. It takes effect at the next sync."
+                request,
+                gettext("Saved the Opportunities configuration. It takes effect at the next sync."),
             )
             return redirect("mapping:opportunity")
     else:
@@ -114,9 +118,12 @@ def refresh(request: HttpRequest) -> HttpResponse:
     integration = _integration(request)
     try:
         services.metadata_refresh(integration=integration)
-        messages.success(request, "Read the fields of both services again.")
+        messages.success(request, gettext("Read the fields of both services again."))
     except ConnectorError as error:
-        messages.error(request, f"Could not read the fields: {user_message(error)}")
+        messages.error(
+            request,
+            gettext("Could not read the fields: %(reason)s") % {"reason": user_message(error)},
+        )
     return safe_next(request, "mapping:configuration")
 
 

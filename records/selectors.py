@@ -16,6 +16,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from connectors.activecampaign.client import ActiveCampaignClient
 from connectors.activecampaign.records import (
@@ -29,9 +30,10 @@ from connectors.activecampaign.records import (
 from connectors.dynamics import odata
 from connectors.dynamics.client import DynamicsClient
 from connectors.dynamics.records import LookupValue
-from connectors.errors import ConnectorError, user_message
+from connectors.errors import ConnectorError, NotFoundError, user_message
 from connectors.http import RetryPolicy
 from integrations.models import Integration
+from mapping.core.directions import Direction
 from mapping.core.snapshot import FieldPair
 from mapping.selectors import config_snapshot
 from sync.models import RecordLink, RunRecord
@@ -130,6 +132,13 @@ def record_get(*, integration: Integration, entity: str, dynamics_id: str) -> Re
     return _with_names(RecordLink.objects.filter(pk=link.pk), entity=entity).first()
 
 
+DIRECTION_LABELS = {
+    Direction.BIDIRECTIONAL: gettext_lazy("Bidirectional"),
+    Direction.PUSH: gettext_lazy("Push only (Dynamics 365 → ActiveCampaign)"),
+    Direction.PULL: gettext_lazy("Pull only (ActiveCampaign → Dynamics 365)"),
+}
+
+
 # -- the record page: Dynamics fields ------------------------------------------------------------
 @dataclass(frozen=True)
 class FieldRow:
@@ -173,7 +182,7 @@ def dynamics_fields(*, integration: Integration, link: RecordLink) -> DynamicsFi
     config = config_snapshot(integration=integration).entity(link.entity)
     if config is None:
         return DynamicsFields(problem=_("This entity has no data configuration."))
-    direction = config.direction.label
+    direction = str(DIRECTION_LABELS[config.direction])
     if not integration.is_connected:
         return DynamicsFields(direction=direction, problem=_("Dynamics 365 is not connected."))
     pairs = config.pairs
@@ -289,6 +298,12 @@ def marketing(*, integration: Integration, ac_id: str, fresh: bool = False) -> M
             active_lists=status.active_lists,
             activities=tuple(client.activities.for_contact(ac_id, max_items=ACTIVITY_MAX)),
         )
+    except NotFoundError:
+        return Marketing(
+            problem=_(
+                "ActiveCampaign has no such contact any more (deleted there since the last sync?)."
+            )
+        )
     except ConnectorError as error:
         logger.warning("contact %s: ActiveCampaign read failed: %s", ac_id, error)
         return Marketing(
@@ -378,6 +393,8 @@ def contact_url(*, integration: Integration, ac_id: str) -> str:
     api = (integration.ac_api_url or "").strip().rstrip("/")
     parts = urlsplit(api)
     host = parts.hostname or ""
+    if not parts.netloc:
+        return ""
     account, _dot, domain = host.partition(".")
     if domain.startswith("api-") and domain.endswith(".com"):
         return f"https://{account}.activehosted.com/app/contacts/{ac_id}"
@@ -421,11 +438,17 @@ def automation_active(*, integration: Integration, automation_id: str) -> Automa
     return automation if automation.active else None
 
 
+CAMPAIGN_DRAFT = "0"  # AC's campaign status codes: 0 draft, 1 scheduled, 2 sending, 5 completed
+
+
 def campaigns_sendable(*, integration: Integration, query: str = "") -> list[Campaign]:
-    """Campaigns whose name contains `query`, most recently sent first."""
+    """Campaigns whose name contains `query`, most recently sent first; not drafts (a draft
+    is not finished: its lists, sender or content may still be missing)."""
     wanted = query.strip().casefold()
     found = []
     for campaign in ac_client(integration).campaigns.all():
+        if campaign.status == CAMPAIGN_DRAFT:
+            continue
         if wanted in campaign.name.casefold():
             found.append(campaign)
         if len(found) >= AUTOMATION_CHOICES_MAX:
@@ -437,7 +460,7 @@ def campaign_get(*, integration: Integration, campaign_id: str) -> Campaign | No
     """One campaign by id (AC's list, read until found: the connector reads no single one)."""
     for campaign in ac_client(integration).campaigns.all():
         if campaign.id == str(campaign_id):
-            return campaign
+            return None if campaign.status == CAMPAIGN_DRAFT else campaign
     return None
 
 

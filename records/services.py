@@ -18,7 +18,7 @@ from integrations.services import audit_record
 from sync.models import RecordLink, SyncRun
 from sync.services import RunRefused, record_sync
 
-from .selectors import ac_client, contact_status, marketing_forget
+from .selectors import CAMPAIGN_DRAFT, ac_client, contact_status, marketing_forget
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,8 @@ def campaign_send(
         status = contact_status(client, link.ac_id)
         messages = client.campaigns.messages(campaign_id)
         campaign = next((c for c in client.campaigns.all() if c.id == str(campaign_id)), None)
+        if campaign is not None and campaign.status == CAMPAIGN_DRAFT:
+            raise ActionRefused(_("That campaign is a draft: finish it in ActiveCampaign first."))
     except NotFoundError:
         raise ActionRefused(
             _("That campaign or contact does not exist in ActiveCampaign.")

@@ -21,7 +21,6 @@ from integrations.access import integration_current, permissions_current
 from integrations.decorators import administrators_only, record_users_only
 from integrations.models import Integration
 from integrations.roles import ENTITY_PERMISSIONS
-from mapping.core.standard import ENTITIES
 from sync.models import RecordLink, SyncRun
 
 from . import selectors, services
@@ -57,12 +56,7 @@ def _record(request: HttpRequest, entity: str, record_id) -> tuple[Integration, 
 
 
 def _context(entity: str, **extra) -> dict:
-    return {
-        "entity": entity,
-        "entity_label": ENTITIES[entity].label,
-        "entity_label_singular": ENTITIES[entity].label_singular,
-        **extra,
-    }
+    return {"entity": entity, **extra}
 
 
 @record_users_only
@@ -70,7 +64,7 @@ def index(request: HttpRequest) -> HttpResponse:
     integration = _integration(request)
     allowed = _entities_allowed(request)
     counts = selectors.record_counts(integration=integration, entities=allowed)
-    sections = [(entity, ENTITIES[entity].label, counts[entity]) for entity in allowed]
+    sections = [(entity, counts[entity]) for entity in allowed]
     return render(request, "records/index.html", {"integration": integration, "sections": sections})
 
 

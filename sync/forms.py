@@ -8,16 +8,18 @@ from .models import SyncSettings, WebhookEndpoint
 
 class SyncSettingsForm(forms.Form):
     enabled = forms.BooleanField(
-        label="Global sync",
+        label=_("Global sync"),
         required=False,
-        help_text="Off pauses every direction: nothing is read or written until it is on again; "
-        "changes made meanwhile are caught up then.",
+        help_text=_(
+            "Off pauses every direction: nothing is read or written until it is on again; "
+            "changes made meanwhile are caught up then."
+        ),
     )
     schedule_hours = forms.TypedChoiceField(
-        label="Job frequency",
+        label=_("Job frequency"),
         choices=SyncSettings.Schedule.choices,
         coerce=int,
-        help_text="How often the scheduled sync runs.",
+        help_text=_("How often the scheduled sync runs."),
     )
 
 

@@ -21,13 +21,13 @@ class SyncSettings(models.Model):
     """Sync settings of an integration (S-4): the global switch and the job schedule."""
 
     class Schedule(models.IntegerChoices):
-        EVERY_HOUR = 1, "Every hour"
-        EVERY_2_HOURS = 2, "Every 2 hours"
-        EVERY_4_HOURS = 4, "Every 4 hours"
-        EVERY_6_HOURS = 6, "Every 6 hours"
-        EVERY_8_HOURS = 8, "Every 8 hours"
-        EVERY_12_HOURS = 12, "Every 12 hours"
-        DAILY = 24, "Once a day"
+        EVERY_HOUR = 1, _("Every hour")
+        EVERY_2_HOURS = 2, _("Every 2 hours")
+        EVERY_4_HOURS = 4, _("Every 4 hours")
+        EVERY_6_HOURS = 6, _("Every 6 hours")
+        EVERY_8_HOURS = 8, _("Every 8 hours")
+        EVERY_12_HOURS = 12, _("Every 12 hours")
+        DAILY = 24, _("Once a day")
 
     integration = models.OneToOneField(
         Integration, on_delete=models.CASCADE, related_name="sync_settings"
@@ -51,18 +51,18 @@ class SyncRun(models.Model):
     """One execution of the sync for an integration (the whole of it, or one entity)."""
 
     class Trigger(models.TextChoices):
-        INITIAL = "initial", "Initial sync"
-        SCHEDULE = "schedule", "Schedule"
-        MANUAL = "manual", "Sync now"
-        RETRY = "retry", "Retry of failed records"
-        RECORD = "record", "One record"
+        INITIAL = "initial", _("Initial sync")
+        SCHEDULE = "schedule", _("Schedule")
+        MANUAL = "manual", _("Sync now")
+        RETRY = "retry", _("Retry of failed records")
+        RECORD = "record", _("One record")
         WEBHOOK = "webhook", _("Webhook")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Stopped by an error"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Stopped by an error")
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
     # Runs of one record, driven inside their caller (a page, a webhook's task): they run
@@ -178,10 +178,10 @@ class RecordLink(models.Model):
     """
 
     class State(models.TextChoices):
-        LINKED = "linked", "Linked"
-        PENDING = "pending", "Being created"  # the create was sent; the other id is not known
-        UNLINKED = "unlinked", "Not synced"  # seen, not synced (criteria, no e-mail, shared)
-        DELETED = "deleted", "Deleted"
+        LINKED = "linked", _("Linked")
+        PENDING = "pending", _("Being created")  # the create was sent; the other id is not known
+        UNLINKED = "unlinked", _("Not synced")  # seen, not synced (criteria, no e-mail, shared)
+        DELETED = "deleted", _("Deleted")
 
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, related_name="record_links"
@@ -244,10 +244,10 @@ class RunRecord(models.Model):
     """A record a run could not sync as asked: failed, conflicting, or skipped with a reason."""
 
     class Outcome(models.TextChoices):
-        FAILED = "failed", "Failed"
-        CONFLICT = "conflict", "Conflict"
-        SKIPPED = "skipped", "Skipped"
-        DELETED = "deleted", "Deletion"
+        FAILED = "failed", _("Failed")
+        CONFLICT = "conflict", _("Conflict")
+        SKIPPED = "skipped", _("Skipped")
+        DELETED = "deleted", _("Deletion")
 
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="records")
     entity = models.CharField(max_length=20)

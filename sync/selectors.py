@@ -6,15 +6,18 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Integration
 from mapping.core.standard import ENTITIES
 
 from .models import RecordLink, RunRecord, StagedRecord, SyncRun, SyncSettings, WorkUnit
 
+# Translated when shown (the labels are the core's English, marked for the catalogue there).
 ENTITY_LABELS = {
-    **{key: entity.label for key, entity in ENTITIES.items()},
-    "person": "ActiveCampaign contacts",
+    **{key: _(entity.label) for key, entity in ENTITIES.items()},
+    "person": _("ActiveCampaign contacts"),
 }
 COUNT_NAMES = ("read", "created", "updated", "linked", "skipped", "conflicts", "failed")
 
@@ -104,7 +107,10 @@ def run_progress(*, run: SyncRun) -> RunProgress:
         open_units = WorkUnit.objects.filter(run=run, step=run.step_index)
         if open_units.exists():
             done = open_units.filter(status=WorkUnit.Status.DONE).count()
-            step += f" ({done} of {open_units.count()} batches)"
+            step += " " + gettext("(%(done)s of %(total)s batches)") % {
+                "done": done,
+                "total": open_units.count(),
+            }
     rows = []
     for entity in sorted(counts, key=lambda key: order.get(key, 99)):
         for direction in ("push", "pull"):

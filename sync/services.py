@@ -25,9 +25,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from connectors.errors import ConfigurationError, ConnectorError, RetryableError, user_message
 from integrations.models import Integration
+from mapping.core.standard import ENTITIES
 from mapping.selectors import config_snapshot
 from observability.logs import bind, log_context
 
@@ -42,6 +44,10 @@ SCHEDULE_TASK = "sync.scheduled_run"
 
 def lease_seconds() -> float:
     return float(getattr(settings, "SYNC_LEASE_SECONDS", 120))
+
+
+# The field that matches records, as the refusal names it.
+_KEY_FIELD_WORDS = {"name": gettext_noop("name"), "email": gettext_noop("email")}
 
 
 class RunRefused(Exception):
@@ -151,10 +157,10 @@ def run_start(
 ) -> SyncRun:
     """Create a run (queued) and hand it to a worker; RunRefused when it cannot start."""
     if not integration.is_connected:
-        raise RunRefused("Connect ActiveCampaign and Dynamics 365 in Settings first.")
+        raise RunRefused(gettext("Connect ActiveCampaign and Dynamics 365 in Settings first."))
     current = sync_settings_get(integration=integration)
     if not current.enabled:
-        raise RunRefused("Global sync is off: turn it on in Sync settings first.")
+        raise RunRefused(gettext("Global sync is off: turn it on in Sync settings first."))
     snapshot = _snapshot_ready(integration)
     if entity and (
         entity not in engine.ENTITY_ORDER
@@ -163,11 +169,16 @@ def run_start(
             or (entity == "opportunity" and snapshot.opportunity.enabled)
         )
     ):
-        raise RunRefused(f"{entity or 'That entity'} is not synced: switch it on first.")
+        raise RunRefused(
+            gettext("%(entity)s is not synced: switch it on first.")
+            % {"entity": gettext(ENTITIES[entity].label) if entity in ENTITIES else entity}
+            if entity
+            else gettext("That entity is not synced: switch it on first.")
+        )
     initial = trigger == SyncRun.Trigger.INITIAL
     steps = steps or engine.plan_steps(snapshot, entity=entity, initial=initial)
     if not steps:
-        raise RunRefused("Nothing to sync: every entity is switched off.")
+        raise RunRefused(gettext("Nothing to sync: every entity is switched off."))
     try:
         with transaction.atomic():
             run = SyncRun.objects.create(
@@ -186,7 +197,7 @@ def run_start(
                 transaction.on_commit(lambda: _enqueue_advance(run.pk))
     except IntegrityError:
         raise RunRefused(
-            "A sync is already running for this integration; it was not started twice."
+            gettext("A sync is already running for this integration; it was not started twice.")
         ) from None
     return run
 
@@ -201,18 +212,21 @@ def _snapshot_ready(integration: Integration):
     if not metadata.complete:
         raise RunRefused(
             problem
-            or "The field lists of the two services are not known yet: press Refresh fields "
-            "on the Data configuration page."
+            or gettext(
+                "The field lists of the two services are not known yet: press Refresh fields "
+                "on the Data configuration page."
+            )
         )
     snapshot = config_snapshot(integration=integration)
     for key, config in snapshot.entities.items():
         key_field = "name" if key == "account" else "email"
         if config.enabled and config.pair(key_field) is None:
             details = "; ".join(config.problems)
-            raise RunRefused(
-                f"{key.capitalize()}s cannot sync without their {key_field} mapping"
-                + (f" ({details})" if details else ".")
-            )
+            text = gettext("%(entity)s cannot sync without their %(field)s mapping") % {
+                "entity": gettext(ENTITIES[key].label) if key in ENTITIES else key,
+                "field": gettext(_KEY_FIELD_WORDS[key_field]),
+            }
+            raise RunRefused(f"{text} ({details})" if details else f"{text}.")
     return snapshot
 
 
@@ -239,7 +253,7 @@ def run_retry(*, run: SyncRun, actor=None, enqueue: bool = True) -> SyncRun:
     side it was going from) and goes through the same decisions; checkpoints do not move."""
     failed = run.records.filter(outcome=RunRecord.Outcome.FAILED, retried=False)
     if not failed.exists():
-        raise RunRefused("This run has no failed records left to retry.")
+        raise RunRefused(gettext("This run has no failed records left to retry."))
     pushes: dict[str, set[str]] = {}
     pulls: dict[str, set[str]] = {}
     for record in failed:
@@ -628,10 +642,11 @@ def runs_resume() -> dict:
             continue
         _enqueue_advance(run.pk)
         resumed["runs"] += 1
-    from .webhooks.services import webhook_deliveries_resume
+    from .webhooks.services import webhook_deliveries_prune, webhook_deliveries_resume
 
     if webhooks := webhook_deliveries_resume():
         resumed["webhooks"] = webhooks
+    webhook_deliveries_prune()
     return dict(resumed)
 
 
@@ -672,7 +687,7 @@ def record_sync(
     """
     bind(integration=integration.pk, entity=entity, record=dynamics_id or ac_id)
     if not integration.is_connected:
-        raise RunRefused("Connect ActiveCampaign and Dynamics 365 in Settings first.")
+        raise RunRefused(gettext("Connect ActiveCampaign and Dynamics 365 in Settings first."))
     if not sync_settings_get(integration=integration).enabled:
         raise RunRefused("Global sync is off.")
     snapshot = _snapshot_ready(integration)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.decorators import administrators_only
@@ -14,7 +15,8 @@ from mapping.core.standard import ENTITIES
 from . import selectors, services
 from .engine import ENTITY_ORDER
 from .forms import SyncSettingsForm
-from .models import RunRecord, SyncRun, SyncSettings, WebhookDelivery
+from .models import RunRecord, SyncRun, SyncSettings
+from .webhooks.selectors import webhook_deliveries_failed
 
 
 def _integration(request: HttpRequest):
@@ -45,11 +47,11 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
             )
             if saved.initial_run is not None:
-                messages.success(request, "Saved. The initial sync has started.")
+                messages.success(request, gettext("Saved. The initial sync has started."))
             elif form.cleaned_data["enabled"]:
-                messages.success(request, "Saved. The schedule is updated.")
+                messages.success(request, gettext("Saved. The schedule is updated."))
             else:
-                messages.success(request, "Saved. Global sync is off: nothing syncs.")
+                messages.success(request, gettext("Saved. Global sync is off: nothing syncs."))
             return redirect("sync:settings")
     else:
         form = SyncSettingsForm(
@@ -94,7 +96,7 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     integration = _integration(request)
     entity = request.POST.get("entity", "")
     if entity and entity not in ENTITY_ORDER:
-        messages.error(request, "Unknown entity.")
+        messages.error(request, gettext("Unknown entity."))
         return redirect("sync:settings")
     try:
         run = services.run_start(integration=integration, entity=entity, actor=request.user)
@@ -103,8 +105,14 @@ def sync_now(request: HttpRequest) -> HttpResponse:
         return redirect(
             "sync:history" if request.POST.get("next") == "history" else "sync:settings"
         )
-    what = ENTITIES[entity].label if entity else "everything"
-    messages.success(request, f"Sync of {what} queued (run {run.pk}).")
+    if entity:
+        text = gettext("Sync of %(entity)s queued (run %(run)s).") % {
+            "entity": gettext(ENTITIES[entity].label),
+            "run": run.pk,
+        }
+    else:
+        text = gettext("Sync of everything queued (run %(run)s).") % {"run": run.pk}
+    messages.success(request, text)
     return redirect("sync:run", run_pk=run.pk)
 
 
@@ -118,9 +126,7 @@ def history(request: HttpRequest) -> HttpResponse:
         {
             "integration": integration,
             "runs": selectors.runs_list(integration=integration),
-            "failed_deliveries": WebhookDelivery.objects.filter(
-                integration=integration, status=WebhookDelivery.Status.FAILED
-            ).count(),
+            "failed_deliveries": webhook_deliveries_failed(integration=integration),
             "entities": _entities(),
         },
     )
@@ -166,5 +172,7 @@ def retry(request: HttpRequest, run_pk: int) -> HttpResponse:
     except services.RunRefused as refused:
         messages.error(request, refused.message)
         return redirect("sync:run", run_pk=run.pk)
-    messages.success(request, f"Retrying the failed records (run {retry_run.pk}).")
+    messages.success(
+        request, gettext("Retrying the failed records (run %(run)s).") % {"run": retry_run.pk}
+    )
     return redirect("sync:run", run_pk=retry_run.pk)

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 from integrations.access import IntegrationPerms, integrations_of_request, permissions_current
 
 # (label, URL name, permission needed in the current integration, or None). Later issues add
 # their pages by URL name: an entry whose URL name is not registered yet is simply not shown.
 NAVIGATION = [
-    ("Dashboard", "dashboard", None),
-    ("Settings", "integrations:settings", "integrations.manage_integration"),
-    ("User management", "users:manage", "integrations.manage_integration"),
-    ("Data configuration", "mapping:configuration", "integrations.manage_integration"),
-    ("Sync settings", "sync:settings", "integrations.manage_integration"),
-    ("Records", "records:list", "integrations.use_records"),
-    ("Sync history", "sync:history", "integrations.manage_integration"),
+    (_("Dashboard"), "dashboard", None),
+    (_("Settings"), "integrations:settings", "integrations.manage_integration"),
+    (_("User management"), "users:manage", "integrations.manage_integration"),
+    (
+        _("Data configuration"),
+        "mapping:configuration",
+        "integrations.manage_integration",
+    ),
+    (_("Sync settings"), "sync:settings", "integrations.manage_integration"),
+    (_("Records"), "records:list", "integrations.use_records"),
+    (_("Sync history"), "sync:history", "integrations.manage_integration"),
 ]
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
+from django.utils.translation import gettext
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,11 @@ class ProcessState:
 
     @property
     def label(self) -> str:
-        return "Celery worker" if self.kind == WORKER else "Celery beat (the scheduler)"
+        return (
+            gettext("Celery worker")
+            if self.kind == WORKER
+            else gettext("Celery beat (the scheduler)")
+        )
 
 
 def stale_after() -> timedelta:

@@ -174,6 +174,7 @@ class SyncadminCollector(Collector):
             api_calls.flush(force=True)
             families = [
                 *_run_metrics(),
+                *_webhook_metrics(),
                 *_record_metrics(),
                 *_api_call_metrics(),
                 *_heartbeat_metrics(),
@@ -191,6 +192,24 @@ class SyncadminCollector(Collector):
 
 def _integration(value: object) -> str:
     return str(value)
+
+
+def _webhook_metrics() -> Iterable[Metric]:
+    from sync.models import WebhookDelivery
+
+    deliveries = GaugeMetricFamily(
+        "syncadmin_webhook_deliveries",
+        "ActiveCampaign webhook deliveries kept, by integration and status (queued, "
+        "processing, done, skipped, failed).",
+        labels=["integration", "status"],
+    )
+    for row in (
+        WebhookDelivery.objects.values("integration_id", "status")
+        .annotate(n=Count("id"))
+        .order_by("integration_id", "status")
+    ):
+        deliveries.add_metric([_integration(row["integration_id"]), row["status"]], row["n"])
+    yield deliveries
 
 
 def _run_metrics() -> Iterable[Metric]:

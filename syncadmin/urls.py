@@ -16,6 +16,7 @@ urlpatterns = [
     path("metrics", views.metrics_view, name="metrics"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", views.set_language, name="set_language"),
     path("password/change/", user_views.PasswordChangeView.as_view(), name="password_change"),
     path("", include("integrations.urls")),
     path("users/", include("users.urls")),

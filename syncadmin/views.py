@@ -10,9 +10,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_deny
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from integrations.access import is_administrator_anywhere
+from integrations.redirects import safe_next
 from integrations.selectors import integration_current
 from sync.selectors import dashboard_sync
 
@@ -95,3 +96,23 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     return HttpResponse(body, content_type=content_type)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The top bar's language choice: kept in this browser's language cookie, which
+    LocaleMiddleware prefers to Accept-Language; then back to the page it was made on."""
+    response = safe_next(request, "dashboard")
+    language = request.POST.get("language", "")
+    if language in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,19 @@ pytest_plugins = [
     "tests.fixtures.receiver",
     "tests.fixtures.recorder",
 ]
+
+
+def _compile_translations() -> None:
+    """Compile locale/*/LC_MESSAGES/*.po into the .mo files Django reads, when missing or
+    older than the .po (`make test` does it too; this covers a bare `pytest`). Before any test
+    runs, so that no catalogue is loaded from a stale file."""
+    for po in Path(__file__).resolve().parent.parent.glob("locale/*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
+
+
+_compile_translations()
 
 _skipped: list[str] = []
 

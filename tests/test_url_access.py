@@ -66,6 +66,7 @@ ACCESS = {
     "metrics": ((), everyone(200)),
     "login": ((), {**everyone(302), "anonymous": 200}),
     "logout": ((), everyone(405)),
+    "set_language": ((), everyone(405)),
     "password_change": ((), logged_in()),
     "integrations:settings": ((), admins_only()),
     "integrations:add": ((), superusers_only()),

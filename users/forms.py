@@ -1,21 +1,22 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
-from integrations.roles import ENTITY_PERMISSIONS, Role
+from integrations.roles import ENTITY_PERMISSIONS, ROLE_LABELS, Role
 
-ROLE_CHOICES = [(role.value, role.value) for role in Role]
-ENTITY_CHOICES = [("lead", "Leads"), ("contact", "Contacts")]
+ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
+ENTITY_CHOICES = [("lead", gettext_lazy("Leads")), ("contact", gettext_lazy("Contacts"))]
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(choices=ROLE_CHOICES)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=ROLE_CHOICES)
     entity_access = forms.MultipleChoiceField(
         choices=ENTITY_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="May see",
-        help_text="Records of these entities are shown to the user.",
+        label=gettext_lazy("May see"),
+        help_text=gettext_lazy("Records of these entities are shown to the user."),
     )
 
     def clean_role(self):
@@ -36,5 +37,5 @@ class AddUserForm(RoleForm):
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("key"):
-            raise forms.ValidationError("Pick a person from the suggestions first.")
+            raise forms.ValidationError(gettext_lazy("Pick a person from the suggestions first."))
         return cleaned

@@ -14,7 +14,12 @@ class PasswordChangeRequiredMiddleware:
 
     def __call__(self, request):
         if request.session.get(SESSION_KEY) and request.user.is_authenticated:
-            allowed = {reverse("password_change"), reverse("logout"), reverse("healthz")}
+            allowed = {
+                reverse("password_change"),
+                reverse("logout"),
+                reverse("healthz"),
+                reverse("set_language"),  # the page to change it on may be in either language
+            }
             if request.path not in allowed and not request.path.startswith("/static/"):
                 return redirect("password_change")
         return self.get_response(request)

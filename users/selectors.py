@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q
+from django.utils.translation import gettext
 
 from connectors.errors import ConnectorError, user_message
 from integrations.models import Integration, Membership
@@ -85,7 +86,9 @@ def candidates_search(
             people = _dynamics_users(integration, query)
         except ConnectorError as error:
             logger.info("user search: Dynamics 365 system users unavailable: %s", error.kind)
-            note = f"Dynamics 365 users could not be searched: {user_message(error)}"
+            note = gettext("Dynamics 365 users could not be searched: %(reason)s") % {
+                "reason": user_message(error)
+            }
             people = []
         known = {c.email.lower() for c in candidates if c.email}
         known |= {

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from integrations.access import entity_access
 from integrations.models import Integration, Membership
@@ -135,18 +136,23 @@ def user_role_set(*, user, role: Role, entity_access: set[str], actor, integrati
     """Give user exactly this role and entity access in integration (replacing what they had)."""
     if user.is_superuser:
         raise UserManagementError(
-            f"{user.username} is a superuser and has both roles; change that in the Django admin."
+            gettext(
+                "%(username)s is a superuser and has both roles; change that in the Django admin."
+            )
+            % {"username": user.username}
         )
     unknown = set(entity_access) - set(ENTITY_PERMISSIONS)
     if unknown:
-        raise UserManagementError(f"Unknown entity access: {', '.join(sorted(unknown))}.")
+        raise UserManagementError(
+            gettext("Unknown entity access: %(names)s.") % {"names": ", ".join(sorted(unknown))}
+        )
     # Serialize role changes of one integration, so two demotions cannot both pass the check.
     Integration.objects.select_for_update().filter(pk=integration.pk).first()
     old_role = user_role(user=user, integration=integration)
     old_access = user_entity_access(user=user, integration=integration)
     if role != Role.ADMINISTRATOR and _is_last_administrator(user, integration):
         raise UserManagementError(
-            "This is the last administrator: make someone else an administrator first."
+            gettext("This is the last administrator: make someone else an administrator first.")
         )
     flags = _entity_flags(set(entity_access), role)
     Membership.objects.update_or_create(
@@ -177,11 +183,12 @@ def user_remove(*, user, actor, integration) -> None:
     """Take the user's role in integration away; an account left with no role is deactivated."""
     if user.is_superuser:
         raise UserManagementError(
-            f"{user.username} is a superuser; remove that in the Django admin."
+            gettext("%(username)s is a superuser; remove that in the Django admin.")
+            % {"username": user.username}
         )
     Integration.objects.select_for_update().filter(pk=integration.pk).first()
     if _is_last_administrator(user, integration):
-        raise UserManagementError("This is the last administrator and cannot be removed.")
+        raise UserManagementError(gettext("This is the last administrator and cannot be removed."))
     old_role = user_role(user=user, integration=integration)
     Membership.objects.filter(user=user, integration=integration).delete()
     if not Membership.objects.filter(user=user).exists():
@@ -214,13 +221,15 @@ def user_add(*, candidate: Candidate, role: Role, entity_access: set[str], actor
                 .first()
             )
         if user is None:
-            raise UserManagementError("That user no longer exists.")
+            raise UserManagementError(gettext("That user no longer exists."))
         if not user.is_active:
             user.is_active = True
             user.save(update_fields=["is_active"])
     elif candidate.source == "dynamics":
         if not candidate.email:
-            raise UserManagementError(f"{candidate.name} has no e-mail in Dynamics 365.")
+            raise UserManagementError(
+                gettext("%(name)s has no e-mail in Dynamics 365.") % {"name": candidate.name}
+            )
         user = User.objects.filter(email__iexact=candidate.email).first()
         if user is None:
             first, _, last = candidate.name.partition(" ")
@@ -237,7 +246,7 @@ def user_add(*, candidate: Candidate, role: Role, entity_access: set[str], actor
             user.is_active = True
             user.save(update_fields=["is_active"])
     else:
-        raise UserManagementError("Unknown kind of user.")
+        raise UserManagementError(gettext("Unknown kind of user."))
     user_role_set(
         user=user, role=role, entity_access=entity_access, actor=actor, integration=integration
     )

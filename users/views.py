@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.decorators import administrators_only
@@ -25,7 +26,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         response = super().form_valid(form)
         services.password_changed(user=self.request.user)
         self.request.session.pop(SESSION_KEY, None)
-        messages.success(self.request, "Your password was changed.")
+        messages.success(self.request, gettext("Your password was changed."))
         return response
 
 
@@ -107,12 +108,15 @@ def add(request: HttpRequest) -> HttpResponse:
     except services.UserManagementError as error:
         messages.error(request, str(error))
         return redirect("users:manage")
-    text = f"Added {user.get_full_name() or user.username} as {data['role'].value}."
+    text = gettext("Added %(name)s as %(role)s.") % {
+        "name": user.get_full_name() or user.username,
+        "role": data["role"].label,
+    }
     if password:
-        text += (
-            f" Their account '{user.username}' was created with the one-time password "
-            f"{password} (shown only now); they choose their own at first login."
-        )
+        text += " " + gettext(
+            "Their account '%(username)s' was created with the one-time password %(password)s "
+            "(shown only now); they choose their own at first login."
+        ) % {"username": user.username, "password": password}
     messages.success(request, text)
     return redirect("users:manage")
 
@@ -131,11 +135,15 @@ def change_role(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 integration=_integration(request),
             )
-            messages.success(request, f"{user.username} is now {form.cleaned_data['role'].value}.")
+            messages.success(
+                request,
+                gettext("%(username)s is now %(role)s.")
+                % {"username": user.username, "role": form.cleaned_data["role"].label},
+            )
         except services.UserManagementError as error:
             messages.error(request, str(error))
     else:
-        messages.error(request, "Choose a valid role.")
+        messages.error(request, gettext("Choose a valid role."))
     return redirect("users:manage")
 
 
@@ -146,7 +154,11 @@ def remove(request: HttpRequest, pk: int) -> HttpResponse:
     integration = _integration(request)
     try:
         services.user_remove(user=user, actor=request.user, integration=integration)
-        messages.success(request, f"Removed {user.username} from {integration.name}.")
+        messages.success(
+            request,
+            gettext("Removed %(username)s from %(name)s.")
+            % {"username": user.username, "name": integration.name},
+        )
     except services.UserManagementError as error:
         messages.error(request, str(error))
     return redirect("users:manage")

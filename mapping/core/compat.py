@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from connectors.types import FieldInfo, FieldType, Vendor
 from mapping.core.directions import Direction
+from mapping.core.words import gettext_noop
 
 
 class ConversionKind(StrEnum):
@@ -68,31 +69,35 @@ class Conversion:
 
 T = FieldType
 K = ConversionKind
-_COPIED = "copied"
-_TEXT_COPIED = "copied; longer than the target's maximum length is a record error"
+_COPIED = gettext_noop("copied")
+_TEXT_COPIED = gettext_noop("copied; longer than the target's maximum length is a record error")
 
 _CONVERSIONS: dict[tuple[FieldType, FieldType], Conversion] = {
     # --- Same type → same type, both ways. ---
     (T.TEXT, T.TEXT): Conversion(K.COPY, _TEXT_COPIED),
     (T.LONG_TEXT, T.LONG_TEXT): Conversion(K.COPY, _TEXT_COPIED),
     # E-mail is the match key and ActiveCampaign refuses invalid ones: always checked.
-    (T.EMAIL, T.EMAIL): Conversion(K.COPY, "copied; must be a valid e-mail address"),
+    (T.EMAIL, T.EMAIL): Conversion(K.COPY, gettext_noop("copied; must be a valid e-mail address")),
     # Phone and URL values the source vendor holds as such are copied unchecked.
     (T.PHONE, T.PHONE): Conversion(K.COPY, _TEXT_COPIED),
     (T.URL, T.URL): Conversion(K.COPY, _TEXT_COPIED),
     # Numbers must fit the target vendor's range (Dataverse: per column type).
     (T.INTEGER, T.INTEGER): Conversion(K.COPY, _COPIED),
     (T.DECIMAL, T.DECIMAL): Conversion(K.COPY, _COPIED),
-    (T.MONEY, T.MONEY): Conversion(K.COPY, "copied (the amount; currencies are not converted)"),
+    (T.MONEY, T.MONEY): Conversion(
+        K.COPY, gettext_noop("copied (the amount; currencies are not converted)")
+    ),
     # Dataverse stores no date before 1753-01-01.
     (T.DATE, T.DATE): Conversion(K.COPY, _COPIED),
-    (T.DATETIME, T.DATETIME): Conversion(K.COPY, "copied (in UTC)"),
+    (T.DATETIME, T.DATETIME): Conversion(K.COPY, gettext_noop("copied (in UTC)")),
     (T.BOOLEAN, T.BOOLEAN): Conversion(K.COPY, _COPIED),
     # Option values differ between the two systems (AC: the option text, Dataverse: an
     # integer), so options are always paired through a value map, even when labels agree.
-    (T.CHOICE, T.CHOICE): Conversion(K.CHOICE_MAP, "option paired through the value map"),
+    (T.CHOICE, T.CHOICE): Conversion(
+        K.CHOICE_MAP, gettext_noop("option paired through the value map")
+    ),
     (T.MULTI_CHOICE, T.MULTI_CHOICE): Conversion(
-        K.MULTI_CHOICE_MAP, "each option paired through the value map"
+        K.MULTI_CHOICE_MAP, gettext_noop("each option paired through the value map")
     ),
     # IDENTIFIER → IDENTIFIER and LOOKUP → LOOKUP are deliberately absent: a record id is the
     # system's own, and references are mapped only by the standard "Account" relationship,
@@ -100,23 +105,39 @@ _CONVERSIONS: dict[tuple[FieldType, FieldType], Conversion] = {
     #
     # --- Text ← most types, one way: any value can be written out for a person to read. ---
     # Long text into short text is cut to the target's maximum length (lossy, and said so).
-    (T.LONG_TEXT, T.TEXT): Conversion(K.TRUNCATE, "cut to the target's maximum length", True),
+    (T.LONG_TEXT, T.TEXT): Conversion(
+        K.TRUNCATE, gettext_noop("cut to the target's maximum length"), True
+    ),
     (T.TEXT, T.LONG_TEXT): Conversion(K.COPY, _TEXT_COPIED),
-    (T.INTEGER, T.TEXT): Conversion(K.TO_TEXT, "the number as digits, e.g. 1250"),
-    (T.INTEGER, T.LONG_TEXT): Conversion(K.TO_TEXT, "the number as digits, e.g. 1250"),
-    (T.DECIMAL, T.TEXT): Conversion(K.TO_TEXT, "the number with a decimal point, e.g. 12.50"),
-    (T.DECIMAL, T.LONG_TEXT): Conversion(K.TO_TEXT, "the number with a decimal point, e.g. 12.50"),
-    (T.MONEY, T.TEXT): Conversion(K.TO_TEXT, "the amount without currency, e.g. 1250.00"),
-    (T.MONEY, T.LONG_TEXT): Conversion(K.TO_TEXT, "the amount without currency, e.g. 1250.00"),
-    (T.DATE, T.TEXT): Conversion(K.TO_TEXT, "the date as YYYY-MM-DD"),
-    (T.DATE, T.LONG_TEXT): Conversion(K.TO_TEXT, "the date as YYYY-MM-DD"),
-    (T.DATETIME, T.TEXT): Conversion(K.TO_TEXT, "the UTC date and time, ISO 8601 (…Z)"),
-    (T.DATETIME, T.LONG_TEXT): Conversion(K.TO_TEXT, "the UTC date and time, ISO 8601 (…Z)"),
+    (T.INTEGER, T.TEXT): Conversion(K.TO_TEXT, gettext_noop("the number as digits, e.g. 1250")),
+    (T.INTEGER, T.LONG_TEXT): Conversion(
+        K.TO_TEXT, gettext_noop("the number as digits, e.g. 1250")
+    ),
+    (T.DECIMAL, T.TEXT): Conversion(
+        K.TO_TEXT, gettext_noop("the number with a decimal point, e.g. 12.50")
+    ),
+    (T.DECIMAL, T.LONG_TEXT): Conversion(
+        K.TO_TEXT, gettext_noop("the number with a decimal point, e.g. 12.50")
+    ),
+    (T.MONEY, T.TEXT): Conversion(
+        K.TO_TEXT, gettext_noop("the amount without currency, e.g. 1250.00")
+    ),
+    (T.MONEY, T.LONG_TEXT): Conversion(
+        K.TO_TEXT, gettext_noop("the amount without currency, e.g. 1250.00")
+    ),
+    (T.DATE, T.TEXT): Conversion(K.TO_TEXT, gettext_noop("the date as YYYY-MM-DD")),
+    (T.DATE, T.LONG_TEXT): Conversion(K.TO_TEXT, gettext_noop("the date as YYYY-MM-DD")),
+    (T.DATETIME, T.TEXT): Conversion(
+        K.TO_TEXT, gettext_noop("the UTC date and time, ISO 8601 (…Z)")
+    ),
+    (T.DATETIME, T.LONG_TEXT): Conversion(
+        K.TO_TEXT, gettext_noop("the UTC date and time, ISO 8601 (…Z)")
+    ),
     # The boolean field's own labels ("Allow" / "Do Not Allow"), else "Yes" / "No".
-    (T.BOOLEAN, T.TEXT): Conversion(K.TO_TEXT, "the yes/no label"),
-    (T.BOOLEAN, T.LONG_TEXT): Conversion(K.TO_TEXT, "the yes/no label"),
-    (T.CHOICE, T.TEXT): Conversion(K.TO_TEXT, "the option's label"),
-    (T.CHOICE, T.LONG_TEXT): Conversion(K.TO_TEXT, "the option's label"),
+    (T.BOOLEAN, T.TEXT): Conversion(K.TO_TEXT, gettext_noop("the yes/no label")),
+    (T.BOOLEAN, T.LONG_TEXT): Conversion(K.TO_TEXT, gettext_noop("the yes/no label")),
+    (T.CHOICE, T.TEXT): Conversion(K.TO_TEXT, gettext_noop("the option's label")),
+    (T.CHOICE, T.LONG_TEXT): Conversion(K.TO_TEXT, gettext_noop("the option's label")),
     # Labels in the field's own option order, joined with ", ".
     (T.MULTI_CHOICE, T.TEXT): Conversion(K.TO_TEXT, 'the options\' labels joined with ", "'),
     (T.MULTI_CHOICE, T.LONG_TEXT): Conversion(K.TO_TEXT, 'the options\' labels joined with ", "'),
@@ -127,37 +148,46 @@ _CONVERSIONS: dict[tuple[FieldType, FieldType], Conversion] = {
     (T.URL, T.TEXT): Conversion(K.COPY, _TEXT_COPIED),
     (T.URL, T.LONG_TEXT): Conversion(K.COPY, _TEXT_COPIED),
     # A record id can only be shown as text (e.g. the Dynamics GUID in an AC text field).
-    (T.IDENTIFIER, T.TEXT): Conversion(K.COPY, "the record id as text"),
-    (T.IDENTIFIER, T.LONG_TEXT): Conversion(K.COPY, "the record id as text"),
+    (T.IDENTIFIER, T.TEXT): Conversion(K.COPY, gettext_noop("the record id as text")),
+    (T.IDENTIFIER, T.LONG_TEXT): Conversion(K.COPY, gettext_noop("the record id as text")),
     # The reverse, text → number / date / boolean / choice, is not offered: free text rarely
     # parses, and a mapping that fails on most records is worse than none.
     #
     # --- Text ↔ e-mail / phone / URL, both ways. An invalid value is a record error. ---
     # Only single-line TEXT: long text is not a plausible source of an address.
-    (T.TEXT, T.EMAIL): Conversion(K.VALIDATE, "checked to be an e-mail address"),
-    (T.TEXT, T.PHONE): Conversion(K.VALIDATE, "checked to be a phone number"),
-    (T.TEXT, T.URL): Conversion(K.VALIDATE, "checked to be a web address"),
+    (T.TEXT, T.EMAIL): Conversion(K.VALIDATE, gettext_noop("checked to be an e-mail address")),
+    (T.TEXT, T.PHONE): Conversion(K.VALIDATE, gettext_noop("checked to be a phone number")),
+    (T.TEXT, T.URL): Conversion(K.VALIDATE, gettext_noop("checked to be a web address")),
     #
     # --- Numbers: widening only. DECIMAL / MONEY → INTEGER is not offered (it would round). ---
-    (T.INTEGER, T.DECIMAL): Conversion(K.NUMBER, "the same number"),
-    (T.INTEGER, T.MONEY): Conversion(K.NUMBER, "the same number as an amount"),
-    (T.DECIMAL, T.MONEY): Conversion(K.NUMBER, "the same number as an amount"),
-    (T.MONEY, T.DECIMAL): Conversion(K.NUMBER, "the amount as a number (currency dropped)"),
+    (T.INTEGER, T.DECIMAL): Conversion(K.NUMBER, gettext_noop("the same number")),
+    (T.INTEGER, T.MONEY): Conversion(K.NUMBER, gettext_noop("the same number as an amount")),
+    (T.DECIMAL, T.MONEY): Conversion(K.NUMBER, gettext_noop("the same number as an amount")),
+    (T.MONEY, T.DECIMAL): Conversion(
+        K.NUMBER, gettext_noop("the amount as a number (currency dropped)")
+    ),
     #
     # --- Dates, both ways; see the module docstring for the time-zone rule. ---
-    (T.DATE, T.DATETIME): Conversion(K.DATE_TO_DATETIME, "midnight (00:00) UTC on that date"),
+    (T.DATE, T.DATETIME): Conversion(
+        K.DATE_TO_DATETIME, gettext_noop("midnight (00:00) UTC on that date")
+    ),
     (T.DATETIME, T.DATE): Conversion(
-        K.DATETIME_TO_DATE, "the calendar date in UTC; the time is dropped", True
+        K.DATETIME_TO_DATE, gettext_noop("the calendar date in UTC; the time is dropped"), True
     ),
     #
     # --- Booleans ↔ single choice, through a value map pairing true / false with options. ---
-    (T.BOOLEAN, T.CHOICE): Conversion(K.BOOLEAN_TO_CHOICE, "yes / no paired with an option"),
-    (T.CHOICE, T.BOOLEAN): Conversion(K.CHOICE_TO_BOOLEAN, "each option paired with yes / no"),
+    (T.BOOLEAN, T.CHOICE): Conversion(
+        K.BOOLEAN_TO_CHOICE, gettext_noop("yes / no paired with an option")
+    ),
+    (T.CHOICE, T.BOOLEAN): Conversion(
+        K.CHOICE_TO_BOOLEAN, gettext_noop("each option paired with yes / no")
+    ),
     #
     # --- Single choice → multi choice: the one option, mapped, as a one-element set. ---
     # MULTI_CHOICE → CHOICE is not offered: several options cannot become one.
     (T.CHOICE, T.MULTI_CHOICE): Conversion(
-        K.CHOICE_TO_MULTI_CHOICE, "the option, paired through the value map, as the only one"
+        K.CHOICE_TO_MULTI_CHOICE,
+        gettext_noop("the option, paired through the value map, as the only one"),
     ),
 }
 

@@ -22,14 +22,21 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from connectors.types import FieldInfo, FieldType
+from mapping.core.words import gettext_noop
 
 
 class CriterionError(ValueError):
-    """A criterion row a person entered is not valid; `message` says what to fix."""
+    """A criterion row a person entered is not valid; `message` says what to fix.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    `message` is English; a page says it in the person's language with
+    `gettext(error.template) % error.params` (the template is marked with gettext_noop).
+    """
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template = template
+        self.params = params
+        self.message = template % params if params else template
+        super().__init__(self.message)
 
 
 class Arity(StrEnum):
@@ -71,24 +78,24 @@ class Operator(StrEnum):
 
 _O = Operator
 _OPERATOR_INFO: dict[Operator, tuple[str, Arity]] = {
-    _O.EQUALS: ("equals", Arity.ONE),
-    _O.NOT_EQUALS: ("not equals", Arity.ONE),
-    _O.CONTAINS: ("contains", Arity.ONE),
-    _O.NOT_CONTAINS: ("does not contain", Arity.ONE),
-    _O.STARTS_WITH: ("starts with", Arity.ONE),
-    _O.ENDS_WITH: ("ends with", Arity.ONE),
-    _O.GREATER_THAN: ("greater than", Arity.ONE),
-    _O.AT_LEAST: ("at least", Arity.ONE),
-    _O.LESS_THAN: ("less than", Arity.ONE),
-    _O.AT_MOST: ("at most", Arity.ONE),
-    _O.IS: ("is", Arity.ONE),
-    _O.IS_NOT: ("is not", Arity.ONE),
-    _O.IN: ("is one of", Arity.LIST),
-    _O.CONTAINS_ANY: ("contains any of", Arity.LIST),
-    _O.IS_YES: ("is yes", Arity.NONE),
-    _O.IS_NO: ("is no", Arity.NONE),
-    _O.IS_EMPTY: ("is empty", Arity.NONE),
-    _O.IS_NOT_EMPTY: ("is not empty", Arity.NONE),
+    _O.EQUALS: (gettext_noop("equals"), Arity.ONE),
+    _O.NOT_EQUALS: (gettext_noop("not equals"), Arity.ONE),
+    _O.CONTAINS: (gettext_noop("contains"), Arity.ONE),
+    _O.NOT_CONTAINS: (gettext_noop("does not contain"), Arity.ONE),
+    _O.STARTS_WITH: (gettext_noop("starts with"), Arity.ONE),
+    _O.ENDS_WITH: (gettext_noop("ends with"), Arity.ONE),
+    _O.GREATER_THAN: (gettext_noop("greater than"), Arity.ONE),
+    _O.AT_LEAST: (gettext_noop("at least"), Arity.ONE),
+    _O.LESS_THAN: (gettext_noop("less than"), Arity.ONE),
+    _O.AT_MOST: (gettext_noop("at most"), Arity.ONE),
+    _O.IS: (gettext_noop("is"), Arity.ONE),
+    _O.IS_NOT: (gettext_noop("is not"), Arity.ONE),
+    _O.IN: (gettext_noop("is one of"), Arity.LIST),
+    _O.CONTAINS_ANY: (gettext_noop("contains any of"), Arity.LIST),
+    _O.IS_YES: (gettext_noop("is yes"), Arity.NONE),
+    _O.IS_NO: (gettext_noop("is no"), Arity.NONE),
+    _O.IS_EMPTY: (gettext_noop("is empty"), Arity.NONE),
+    _O.IS_NOT_EMPTY: (gettext_noop("is not empty"), Arity.NONE),
 }
 
 T = FieldType
@@ -159,19 +166,27 @@ def criterion_parse(field: FieldInfo, operator: str, raw_value: str | list[str])
     try:
         op = Operator(operator)
     except ValueError:
-        raise CriterionError(f"“{operator}” is not a known operator.") from None
+        raise CriterionError(
+            gettext_noop("“%(operator)s” is not a known operator."), operator=operator
+        ) from None
     if op not in operators_for(field):
-        raise CriterionError(f"“{op.label}” cannot be used with {field.label}.")
+        raise CriterionError(
+            gettext_noop("“%(operator)s” cannot be used with %(field)s."),
+            operator=op.label,
+            field=field.label,
+        )
     if op.arity is Arity.NONE:
         return Criterion(field.key, op)
     raws = [raw_value] if isinstance(raw_value, str) else list(raw_value)
     raws = [raw.strip() for raw in raws if raw.strip()]
     if op.arity is Arity.ONE:
         if len(raws) != 1:
-            raise CriterionError(f"Enter one value for {field.label}.")
+            raise CriterionError(gettext_noop("Enter one value for %(field)s."), field=field.label)
         return Criterion(field.key, op, _parse_value(field, raws[0]))
     if not raws:
-        raise CriterionError(f"Pick at least one option of {field.label}.")
+        raise CriterionError(
+            gettext_noop("Pick at least one option of %(field)s."), field=field.label
+        )
     return Criterion(field.key, op, tuple(sorted({_option_value(field, raw) for raw in raws})))
 
 
@@ -232,22 +247,30 @@ def _parse_value(field: FieldInfo, raw: str) -> CriterionValue:
         return raw
     if kind is T.INTEGER:
         if not _INTEGER.fullmatch(raw):
-            raise CriterionError(f"{field.label}: enter a whole number, like 250.")
+            raise CriterionError(
+                gettext_noop("%(field)s: enter a whole number, like 250."), field=field.label
+            )
         return int(raw)
     if kind in (T.DECIMAL, T.MONEY):
         if not _DECIMAL.fullmatch(raw):
-            raise CriterionError(f"{field.label}: enter a number, like 1250.50.")
+            raise CriterionError(
+                gettext_noop("%(field)s: enter a number, like 1250.50."), field=field.label
+            )
         try:
             return Decimal(raw)
         except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
-            raise CriterionError(f"{field.label}: enter a number, like 1250.50.") from None
+            raise CriterionError(
+                gettext_noop("%(field)s: enter a number, like 1250.50."), field=field.label
+            ) from None
     if kind is T.DATE:
         return _parse_date(field, raw)
     if kind is T.DATETIME:
         return _parse_datetime(field, raw)
     if kind is T.CHOICE:
         return _option_value(field, raw)
-    raise CriterionError(f"{field.label} takes no value.")  # pragma: no cover - by operators
+    raise CriterionError(
+        gettext_noop("%(field)s takes no value."), field=field.label
+    )  # pragma: no cover - by operators
 
 
 def _parse_date(field: FieldInfo, raw: str) -> date:
@@ -256,7 +279,9 @@ def _parse_date(field: FieldInfo, raw: str) -> date:
             return date.fromisoformat(raw)
         except ValueError:
             pass
-    raise CriterionError(f"{field.label}: enter a date as YYYY-MM-DD, like 2024-05-31.")
+    raise CriterionError(
+        gettext_noop("%(field)s: enter a date as YYYY-MM-DD, like 2024-05-31."), field=field.label
+    )
 
 
 def _parse_datetime(field: FieldInfo, raw: str) -> datetime:
@@ -272,8 +297,11 @@ def _parse_datetime(field: FieldInfo, raw: str) -> datetime:
                 parsed = parsed.replace(tzinfo=UTC)
             return parsed.astimezone(UTC)
     raise CriterionError(
-        f"{field.label}: enter a date and time in ISO 8601, like 2024-05-31T14:30 (UTC) or "
-        f"2024-05-31T14:30+02:00."
+        gettext_noop(
+            "%(field)s: enter a date and time in ISO 8601, like 2024-05-31T14:30 (UTC) or "
+            "2024-05-31T14:30+02:00."
+        ),
+        field=field.label,
     )
 
 
@@ -285,7 +313,11 @@ def _option_value(field: FieldInfo, raw: str) -> str:
     for option in field.options:
         if option.label.strip().casefold() == folded:
             return option.value
-    raise CriterionError(f"{field.label}: “{raw}” is not one of its options.")
+    raise CriterionError(
+        gettext_noop("%(field)s: “%(value)s” is not one of its options."),
+        field=field.label,
+        value=raw,
+    )
 
 
 def _option_label(field: FieldInfo, value: str) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from mapping.core.words import gettext_noop
+
 
 class Direction(StrEnum):
     BIDIRECTIONAL = "bidirectional"
@@ -37,9 +39,9 @@ class Direction(StrEnum):
 
 
 _LABELS = {
-    Direction.BIDIRECTIONAL: "Bidirectional",
-    Direction.PUSH: "Push only (Dynamics 365 → ActiveCampaign)",
-    Direction.PULL: "Pull only (ActiveCampaign → Dynamics 365)",
+    Direction.BIDIRECTIONAL: gettext_noop("Bidirectional"),
+    Direction.PUSH: gettext_noop("Push only (Dynamics 365 → ActiveCampaign)"),
+    Direction.PULL: gettext_noop("Pull only (ActiveCampaign → Dynamics 365)"),
 }
 
 

@@ -343,5 +343,10 @@ def encode_values(values: Mapping[str, object]) -> dict[str, object]:
 
 def fingerprint(values: Mapping[str, object]) -> str:
     """A short digest of canonical values: equal values, equal fingerprints."""
-    text = json.dumps(encode_values(values), sort_keys=True, separators=(",", ":"))
+    return fingerprint_encoded(encode_values(values))
+
+
+def fingerprint_encoded(encoded: Mapping[str, object]) -> str:
+    """`fingerprint` of values already through `encode_values` (no second encoding)."""
+    text = json.dumps(encoded, sort_keys=True, separators=(",", ":"))
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:20]

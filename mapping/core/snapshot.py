@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from types import MappingProxyType
 
 from connectors.types import FieldInfo
@@ -55,7 +56,7 @@ class FieldPair:
     relationship: bool = False  # the Account link (resolved by the engine, not converted)
     clear_when_blank: bool = False  # a blank overwrites a value on the other side
 
-    @property
+    @cached_property  # read for every value of every record a run handles
     def key(self) -> str:
         """Stable within an integration: the two field keys."""
         return f"{self.ac.key}|{self.dynamics.key}"
@@ -92,7 +93,7 @@ class EntityConfig:
     def pulls(self) -> bool:
         return self.enabled and Direction.PULL in self.direction.flows
 
-    @property
+    @cached_property  # read several times per record a run handles
     def value_pairs(self) -> tuple[FieldPair, ...]:
         """The pairs whose values are converted (not the Account relationship)."""
         return tuple(pair for pair in self.pairs if not pair.relationship)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from connectors.types import FieldType
 from mapping.core.directions import Direction
+from mapping.core.words import gettext_noop
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,20 @@ class Entity:
 _ALL_DIRECTIONS = (Direction.BIDIRECTIONAL, Direction.PUSH, Direction.PULL)
 
 ENTITIES: dict[str, Entity] = {
-    "lead": Entity("lead", "Leads", "Lead", "contact", _ALL_DIRECTIONS),
-    "contact": Entity("contact", "Contacts", "Contact", "contact", _ALL_DIRECTIONS),
-    "account": Entity("account", "Accounts", "Account", "account", _ALL_DIRECTIONS),
+    "lead": Entity("lead", gettext_noop("Leads"), gettext_noop("Lead"), "contact", _ALL_DIRECTIONS),
+    "contact": Entity(
+        "contact", gettext_noop("Contacts"), gettext_noop("Contact"), "contact", _ALL_DIRECTIONS
+    ),
+    "account": Entity(
+        "account", gettext_noop("Accounts"), gettext_noop("Account"), "account", _ALL_DIRECTIONS
+    ),
     # One way only (S-3.7); configured apart from the three above (mapping.core.opportunity).
     "opportunity": Entity(
-        "opportunity", "Opportunities", "Opportunity", "custom object", (Direction.PUSH,)
+        "opportunity",
+        gettext_noop("Opportunities"),
+        gettext_noop("Opportunity"),
+        "custom object",
+        (Direction.PUSH,),
     ),
 }
 # The entities with a direction, record selection, standard and custom mappings (S-3.1 to S-3.6).
@@ -62,8 +71,8 @@ class StandardMapping:
         return FieldType.LOOKUP in (self.ac_type, self.dynamics_type)
 
 
-_EMAIL_NOTE = "Records are matched by e-mail address, so this mapping is always on."
-_JOB_TITLE_NOTE = (
+_EMAIL_NOTE = gettext_noop("Records are matched by e-mail address, so this mapping is always on.")
+_JOB_TITLE_NOTE = gettext_noop(
     "ActiveCampaign keeps the job title on the contact's link to its account, so it is synced "
     "only for contacts linked to an account."
 )
@@ -77,14 +86,30 @@ def _person_mappings(account: StandardMapping) -> tuple[StandardMapping, ...]:
     """
     T = FieldType
     return (
-        StandardMapping("Email", "email", "emailaddress1", True, T.EMAIL, T.EMAIL, _EMAIL_NOTE),
-        StandardMapping("First name", "firstName", "firstname", False, T.TEXT, T.TEXT),
-        StandardMapping("Last name", "lastName", "lastname", False, T.TEXT, T.TEXT),
         StandardMapping(
-            "Phone", "phone", "telephone1", False, T.PHONE, T.PHONE, "Dynamics 365 Business Phone."
+            gettext_noop("Email"), "email", "emailaddress1", True, T.EMAIL, T.EMAIL, _EMAIL_NOTE
         ),
         StandardMapping(
-            "Job title", "jobTitle", "jobtitle", False, T.TEXT, T.TEXT, _JOB_TITLE_NOTE
+            gettext_noop("First name"), "firstName", "firstname", False, T.TEXT, T.TEXT
+        ),
+        StandardMapping(gettext_noop("Last name"), "lastName", "lastname", False, T.TEXT, T.TEXT),
+        StandardMapping(
+            gettext_noop("Phone"),
+            "phone",
+            "telephone1",
+            False,
+            T.PHONE,
+            T.PHONE,
+            gettext_noop("Dynamics 365 Business Phone."),
+        ),
+        StandardMapping(
+            gettext_noop("Job title"),
+            "jobTitle",
+            "jobtitle",
+            False,
+            T.TEXT,
+            T.TEXT,
+            _JOB_TITLE_NOTE,
         ),
         account,
     )
@@ -93,39 +118,45 @@ def _person_mappings(account: StandardMapping) -> tuple[StandardMapping, ...]:
 _STANDARD_MAPPINGS: dict[str, tuple[StandardMapping, ...]] = {
     "contact": _person_mappings(
         StandardMapping(
-            "Account",
+            gettext_noop("Account"),
             "account",
             "parentcustomerid",
             True,
             FieldType.LOOKUP,
             FieldType.LOOKUP,
-            "The ActiveCampaign account the contact is linked to ↔ the contact's parent account "
-            "in Dynamics 365; the accounts themselves are paired by the account sync.",
+            gettext_noop(
+                "The ActiveCampaign account the contact is linked to ↔ the contact's parent "
+                "account in Dynamics 365; the accounts themselves are paired by the account sync."
+            ),
         )
     ),
     "lead": _person_mappings(
         StandardMapping(
-            "Account",
+            gettext_noop("Account"),
             "account",
             "companyname",
             True,
             FieldType.LOOKUP,
             FieldType.TEXT,
-            "The name of the ActiveCampaign account the contact is linked to ↔ the lead's "
-            "Company Name (plain text in Dynamics 365).",
+            gettext_noop(
+                "The name of the ActiveCampaign account the contact is linked to ↔ the lead's "
+                "Company Name (plain text in Dynamics 365)."
+            ),
         )
     ),
     "account": (
         StandardMapping(
-            "Account name",
+            gettext_noop("Account name"),
             "name",
             "name",
             True,
             FieldType.TEXT,
             FieldType.TEXT,
-            "Accounts are paired by name, so this mapping is always on.",
+            gettext_noop("Accounts are paired by name, so this mapping is always on."),
         ),
-        StandardMapping("Website", "accountUrl", "websiteurl", False, FieldType.URL, FieldType.URL),
+        StandardMapping(
+            gettext_noop("Website"), "accountUrl", "websiteurl", False, FieldType.URL, FieldType.URL
+        ),
     ),
     "opportunity": (),
 }

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from connectors.types import ChoiceOption, FieldInfo, FieldType
 from integrations.models import Integration
@@ -90,22 +91,37 @@ def entity_problems(
     if entity not in SYNCED_ENTITIES:
         return [
             Problem(
-                entity, f"Unknown entity {entity!r}; expected one of {', '.join(SYNCED_ENTITIES)}."
+                entity,
+                gettext("Unknown entity %(entity)r; expected one of %(known)s.")
+                % {"entity": entity, "known": ", ".join(SYNCED_ENTITIES)},
             )
         ]
     try:
         direction = Direction(data.direction)
     except ValueError:
-        problem("direction", f"Unknown direction {data.direction!r}.")
+        problem("direction", gettext("Unknown direction %(value)r.") % {"value": data.direction})
         direction = Direction.BIDIRECTIONAL
     if direction not in ENTITIES[entity].directions:
-        problem("direction", f"{ENTITIES[entity].label} cannot sync {direction.label}.")
+        problem(
+            "direction",
+            gettext("%(entity)s cannot sync %(direction)s.")
+            % {"entity": gettext(ENTITIES[entity].label), "direction": gettext(direction.label)},
+        )
     if data.selection not in EntitySync.Selection.values:
-        problem("selection", f"Unknown record selection {data.selection!r}.")
+        problem(
+            "selection",
+            gettext("Unknown record selection %(value)r.") % {"value": data.selection},
+        )
     if data.conflict_rule not in EntitySync.ConflictRule.values:
-        problem("conflict_rule", f"Unknown conflict rule {data.conflict_rule!r}.")
+        problem(
+            "conflict_rule",
+            gettext("Unknown conflict rule %(value)r.") % {"value": data.conflict_rule},
+        )
     if data.deletion_policy not in EntitySync.DeletionPolicy.values:
-        problem("deletion_policy", f"Unknown deletion policy {data.deletion_policy!r}.")
+        problem(
+            "deletion_policy",
+            gettext("Unknown deletion policy %(value)r.") % {"value": data.deletion_policy},
+        )
 
     ac_fields = metadata.ac_fields_for(entity)
     dv_fields = metadata.dynamics_fields_for(entity)
@@ -116,27 +132,34 @@ def entity_problems(
         return problems  # unstorable text: the rules below would only repeat it
 
     if data.selection == EntitySync.Selection.CRITERIA and not data.criteria:
-        problem("criteria", "Add at least one criterion, or sync all created or updated records.")
+        problem(
+            "criteria",
+            gettext("Add at least one criterion, or sync all created or updated records."),
+        )
     for index, item in enumerate(data.criteria):
         dv_field = dv_fields.get(item.field_key)
         if dv_field is None:
             problem(
-                f"criteria.{index}.field", f"Dynamics 365 has no {entity} field {item.field_key!r}."
+                f"criteria.{index}.field",
+                gettext("Dynamics 365 has no %(entity)s field %(key)r.")
+                % {"entity": entity, "key": item.field_key},
             )
             continue
         if item.operator not in {o.value for o in operators_for(dv_field)}:
             known = item.operator in Operator.__members__.values()
             problem(
                 f"criteria.{index}.operator",
-                f"“{Operator(item.operator).label}” cannot be used with {dv_field.label}."
+                gettext("“%(operator)s” cannot be used with %(field)s.")
+                % {"operator": gettext(Operator(item.operator).label), "field": dv_field.label}
                 if known
-                else f"“{item.operator}” is not a known operator.",
+                else gettext("“%(operator)s” is not a known operator.")
+                % {"operator": item.operator},
             )
             continue
         try:
             criterion_parse(dv_field, item.operator, _typed(item.value))
         except CriterionError as error:
-            problem(f"criteria.{index}.value", str(error))
+            problem(f"criteria.{index}.value", gettext(error.template) % error.params)
 
     standard_by_ac = {pair.ac_key: pair for pair in standard_mappings(entity)}
     enabled_standard = {m.ac_key for m in data.mappings if m.standard and m.enabled}
@@ -150,26 +173,40 @@ def entity_problems(
             if pair is None or pair.dynamics_key != mapping.dynamics_key:
                 problem(
                     path,
-                    f"{mapping.ac_key} ↔ {mapping.dynamics_key} is not a standard "
-                    f"{ENTITIES[entity].label_singular.lower()} mapping.",
+                    gettext("%(ac)s ↔ %(dynamics)s is not a standard %(entity)s mapping.")
+                    % {
+                        "ac": mapping.ac_key,
+                        "dynamics": mapping.dynamics_key,
+                        "entity": gettext(ENTITIES[entity].label_singular).lower(),
+                    },
                 )
                 continue
             if mapping.ac_key in seen_standard:
-                problem(path, f"The standard {pair.name} mapping is given twice.")
+                problem(
+                    path,
+                    gettext("The standard %(name)s mapping is given twice.")
+                    % {"name": gettext(pair.name)},
+                )
                 continue
             seen_standard.add(mapping.ac_key)
             if pair.locked and not mapping.enabled:
-                problem(f"{path}.enabled", f"The {pair.name} mapping is always on.")
+                problem(
+                    f"{path}.enabled",
+                    gettext("The %(name)s mapping is always on.") % {"name": gettext(pair.name)},
+                )
             if mapping.clear_when_blank and is_match_key(pair):
                 problem(
                     f"{path}.clear_when_blank",
-                    f"Records are matched by {pair.name.lower()}: a blank one never clears it.",
+                    gettext("Records are matched by %(name)s: a blank one never clears it.")
+                    % {"name": gettext(pair.name).lower()},
                 )
         elif mapping.ac_key in standard_by_ac and mapping.ac_key in enabled_standard:
             problem(
                 f"{path}.ac_key",
-                f"Turn the standard {standard_by_ac[mapping.ac_key].name} "
-                "mapping off before mapping that field yourself.",
+                gettext(
+                    "Turn the standard %(name)s mapping off before mapping that field yourself."
+                )
+                % {"name": gettext(standard_by_ac[mapping.ac_key].name)},
             )
             continue
         if not mapping.enabled:
@@ -178,7 +215,8 @@ def entity_problems(
             ac_label = ac_fields[mapping.ac_key].label if mapping.ac_key in ac_fields else ""
             problem(
                 f"{path}.dynamics_key",
-                f"Choose the Dynamics 365 field for “{ac_label or mapping.ac_key}”.",
+                gettext("Choose the Dynamics 365 field for “%(label)s”.")
+                % {"label": ac_label or mapping.ac_key},
             )
             continue
         for used, key, fields, side, name in (
@@ -187,7 +225,11 @@ def entity_problems(
         ):
             if key in used:
                 label = fields[key].label if key in fields else key
-                problem(f"{path}.{name}", f"The {side} field “{label}” is mapped twice.")
+                problem(
+                    f"{path}.{name}",
+                    gettext("The %(side)s field “%(label)s” is mapped twice.")
+                    % {"side": side, "label": label},
+                )
             used.add(key)
         # Field-level direction only inside a bidirectional entity (S-3.3).
         field_direction = None
@@ -195,12 +237,15 @@ def entity_problems(
             try:
                 field_direction = Direction(mapping.direction)
             except ValueError:
-                problem(f"{path}.direction", f"Unknown direction {mapping.direction!r}.")
+                problem(
+                    f"{path}.direction",
+                    gettext("Unknown direction %(value)r.") % {"value": mapping.direction},
+                )
                 continue
             if direction is not Direction.BIDIRECTIONAL and field_direction is not direction:
                 problem(
                     f"{path}.direction",
-                    "A field's direction can be set only when the entity syncs both ways.",
+                    gettext("A field's direction can be set only when the entity syncs both ways."),
                 )
                 continue
         ac_field = ac_fields.get(mapping.ac_key)
@@ -213,11 +258,15 @@ def entity_problems(
             if (mapping.ac_key, mapping.dynamics_key) in saved:
                 continue  # vanished since it was saved: flagged on the page, kept
             if ac_field is None:
-                problem(f"{path}.ac_key", f"ActiveCampaign has no field {mapping.ac_key!r}.")
+                problem(
+                    f"{path}.ac_key",
+                    gettext("ActiveCampaign has no field %(key)r.") % {"key": mapping.ac_key},
+                )
             else:
                 problem(
                     f"{path}.dynamics_key",
-                    f"Dynamics 365 has no {entity} field {mapping.dynamics_key!r}.",
+                    gettext("Dynamics 365 has no %(entity)s field %(key)r.")
+                    % {"entity": entity, "key": mapping.dynamics_key},
                 )
             continue
         if mapping.standard and standard_by_ac[mapping.ac_key].is_relationship:
@@ -238,7 +287,10 @@ def entity_problems(
                     problem(f"{path}.value_map.{flow.value}", message)
     for pair in standard_mappings(entity):
         if pair.ac_key not in seen_standard:
-            problem("mappings", f"The standard {pair.name} mapping is missing.")
+            problem(
+                "mappings",
+                gettext("The standard %(name)s mapping is missing.") % {"name": gettext(pair.name)},
+            )
     return problems
 
 
@@ -260,9 +312,15 @@ def option_pair_problems(value_map: dict, source: FieldInfo, target: FieldInfo) 
     problems = []
     for key, value in value_map.items():
         if key not in sources:
-            problems.append(f"“{key}” is not an option of {source.label}.")
+            problems.append(
+                gettext("“%(option)s” is not an option of %(field)s.")
+                % {"option": key, "field": source.label}
+            )
         if value not in targets:
-            problems.append(f"“{value}” is not an option of {target.label}.")
+            problems.append(
+                gettext("“%(option)s” is not an option of %(field)s.")
+                % {"option": value, "field": target.label}
+            )
     return problems
 
 
@@ -272,36 +330,67 @@ def _size_problems(data: EntityInput) -> list[Problem]:
     entity = data.entity
     if len(data.criteria) > MAX_CRITERIA:
         problems.append(
-            Problem(f"{entity}.criteria", f"At most {MAX_CRITERIA} criteria can be set.")
+            Problem(
+                f"{entity}.criteria",
+                gettext("At most %(limit)s criteria can be set.") % {"limit": MAX_CRITERIA},
+            )
         )
     if len(data.mappings) > MAX_MAPPINGS:
         problems.append(
-            Problem(f"{entity}.mappings", f"At most {MAX_MAPPINGS} fields can be mapped.")
+            Problem(
+                f"{entity}.mappings",
+                gettext("At most %(limit)s fields can be mapped.") % {"limit": MAX_MAPPINGS},
+            )
         )
 
     def check(path: str, value, max_length: int, what: str) -> None:
         message = text_problem(str(value), max_length=max_length)
         if message:
-            problems.append(Problem(f"{entity}.{path}", f"{what} {message}."))
+            problems.append(
+                Problem(
+                    f"{entity}.{path}",
+                    gettext("%(what)s %(problem)s.") % {"what": gettext(what), "problem": message},
+                )
+            )
 
     for index, item in enumerate(data.criteria[:MAX_CRITERIA]):
-        check(f"criteria.{index}.field", item.field_key, _FIELD_KEY, "The field name")
-        check(f"criteria.{index}.operator", item.operator, _OPERATOR, "The operator")
+        check(f"criteria.{index}.field", item.field_key, _FIELD_KEY, gettext_noop("The field name"))
+        check(f"criteria.{index}.operator", item.operator, _OPERATOR, gettext_noop("The operator"))
         values = item.value if isinstance(item.value, list) else [item.value or ""]
         if len(values) > MAX_MAPPINGS:
-            problems.append(Problem(f"{entity}.criteria.{index}.value", "Too many values."))
+            problems.append(
+                Problem(f"{entity}.criteria.{index}.value", gettext("Too many values."))
+            )
         for value in values[:MAX_MAPPINGS]:
-            check(f"criteria.{index}.value", value, MAX_VALUE_LENGTH, "The value")
+            check(f"criteria.{index}.value", value, MAX_VALUE_LENGTH, gettext_noop("The value"))
     for index, mapping in enumerate(data.mappings[:MAX_MAPPINGS]):
-        check(f"mappings.{index}.ac_key", mapping.ac_key, _AC_KEY, "The ActiveCampaign field")
-        check(f"mappings.{index}.dynamics_key", mapping.dynamics_key, _DV_KEY, "The field")
-        check(f"mappings.{index}.direction", mapping.direction, _DIRECTION, "The direction")
+        check(
+            f"mappings.{index}.ac_key",
+            mapping.ac_key,
+            _AC_KEY,
+            gettext_noop("The ActiveCampaign field"),
+        )
+        check(
+            f"mappings.{index}.dynamics_key",
+            mapping.dynamics_key,
+            _DV_KEY,
+            gettext_noop("The field"),
+        )
+        check(
+            f"mappings.{index}.direction",
+            mapping.direction,
+            _DIRECTION,
+            gettext_noop("The direction"),
+        )
         for flow, pairs in mapping.value_map.items():
             if flow not in (Direction.PUSH.value, Direction.PULL.value) or not isinstance(
                 pairs, dict
             ):
                 problems.append(
-                    Problem(f"{entity}.mappings.{index}.value_map", f"Unknown flow {flow!r}.")
+                    Problem(
+                        f"{entity}.mappings.{index}.value_map",
+                        gettext("Unknown flow %(value)r.") % {"value": flow},
+                    )
                 )
                 continue
             for source, target in pairs.items():
@@ -326,15 +415,18 @@ def is_match_key(pair: StandardMapping) -> bool:
 
 def _unsupported(ac_field, dv_field, wanted, supported) -> str:
     if not supported:
-        return (
-            f"{ac_field.label} ({ac_field.type.value}) and {dv_field.label} "
-            f"({dv_field.type.value}) are not compatible."
-        )
+        return gettext(
+            "%(ac)s (%(ac_type)s) and %(dynamics)s (%(dynamics_type)s) are not compatible."
+        ) % {
+            "ac": ac_field.label,
+            "ac_type": ac_field.type.value,
+            "dynamics": dv_field.label,
+            "dynamics_type": dv_field.type.value,
+        }
     only = next(iter(supported - {Direction.BIDIRECTIONAL}))
-    return (
-        f"{ac_field.label} and {dv_field.label} can sync only one way: set this field to "
-        f"{only.label}."
-    )
+    return gettext(
+        "%(ac)s and %(dynamics)s can sync only one way: set this field to %(direction)s."
+    ) % {"ac": ac_field.label, "dynamics": dv_field.label, "direction": gettext(only.label)}
 
 
 # -- saving ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from connectors.activecampaign.client import ActiveCampaignClient
 from connectors.activecampaign.records import (
@@ -56,15 +57,17 @@ def opportunity_problems(
     if saved is not None and saved.custom_fields_enabled and not data.custom_fields_enabled:
         problem(
             "custom_fields_enabled",
-            "Opportunity custom field mapping is permanent once saved; it cannot be turned off.",
+            gettext(
+                "Opportunity custom field mapping is permanent once saved; it cannot be turned off."
+            ),
         )
     if not data.custom_fields_enabled and data.fields:
-        problem("fields", "Turn on opportunity custom field mapping to map custom fields.")
+        problem("fields", gettext("Turn on opportunity custom field mapping to map custom fields."))
     if len(data.fields) > OPPORTUNITY_MAX_FIELDS:
         problem(
             "fields",
-            f"At most {OPPORTUNITY_MAX_FIELDS} opportunity fields can be mapped; "
-            f"{len(data.fields)} are selected.",
+            gettext("At most %(limit)s opportunity fields can be mapped; %(count)s are selected.")
+            % {"limit": OPPORTUNITY_MAX_FIELDS, "count": len(data.fields)},
         )
     dv_fields = metadata.dynamics_fields_for("opportunity")
     in_schema = {f.dynamics_key: f for f in saved.fields.all() if f.in_schema} if saved else {}
@@ -72,38 +75,52 @@ def opportunity_problems(
     for index, item in enumerate(data.fields):
         path = f"fields.{index}"
         if item.dynamics_key in seen:
-            problem(path, f"{item.dynamics_key!r} is selected twice.")
+            problem(path, gettext("%(key)r is selected twice.") % {"key": item.dynamics_key})
         seen.add(item.dynamics_key)
         if item.dynamics_key in OPPORTUNITY_STANDARD_FIELDS:
-            problem(path, f"{item.dynamics_key!r} is always synced; pick another field.")
+            problem(
+                path,
+                gettext("%(key)r is always synced; pick another field.")
+                % {"key": item.dynamics_key},
+            )
             continue
         kept = in_schema.get(item.dynamics_key)
         if kept is not None:
             if item.ac_type != kept.ac_type or item.required != kept.required:
                 problem(
                     path,
-                    "This field is in the ActiveCampaign schema already: its type and "
-                    "'required' cannot change.",
+                    gettext(
+                        "This field is in the ActiveCampaign schema already: its type and "
+                        "'required' cannot change."
+                    ),
                 )
             continue
         dv_field = dv_fields.get(item.dynamics_key)
         if dv_field is None:
-            problem(path, f"Dynamics 365 has no opportunity field {item.dynamics_key!r}.")
+            problem(
+                path,
+                gettext("Dynamics 365 has no opportunity field %(key)r.")
+                % {"key": item.dynamics_key},
+            )
             continue
         offered = ac_object_field_types_for(dv_field)
         if not offered:
-            problem(path, f"{dv_field.label} cannot be mapped.")
+            problem(path, gettext("%(field)s cannot be mapped.") % {"field": dv_field.label})
         elif item.ac_type not in offered:
             problem(
                 f"{path}.ac_type",
-                f"{dv_field.label} can become {', '.join(offered)}, not {item.ac_type!r}.",
+                gettext("%(field)s can become %(types)s, not %(type)r.")
+                % {"field": dv_field.label, "types": ", ".join(offered), "type": item.ac_type},
             )
     for key, kept in in_schema.items():
         if key not in seen:
             problem(
                 "fields",
-                f"{kept.label} is in the ActiveCampaign schema and cannot be "
-                "removed; switch it off instead.",
+                gettext(
+                    "%(field)s is in the ActiveCampaign schema and cannot be removed; switch it "
+                    "off instead."
+                )
+                % {"field": kept.label},
             )
     return problems
 
@@ -183,7 +200,8 @@ def opportunity_schema_ensure(
     except ConnectorError as error:
         return None, Problem(
             "opportunity",
-            f"The ActiveCampaign custom object could not be saved: {user_message(error)}",
+            gettext("The ActiveCampaign custom object could not be saved: %(reason)s")
+            % {"reason": user_message(error)},
         )
 
 

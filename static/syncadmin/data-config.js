@@ -60,8 +60,11 @@ const syncadminConfig = (() => {
     const pairs = event.target.closest("[data-option-pairs]");
     const selects = [...pairs.querySelectorAll("[data-option-pair]")];
     const unpaired = selects.filter((select) => select.value === "").length;
-    pairs.querySelector("[data-pair-summary]").textContent =
-      `${selects.length - unpaired} paired` + (unpaired ? `, ${unpaired} not synced` : "");
+    // The words come translated from the template (data-paired-text, data-unpaired-text).
+    const summary = pairs.querySelector("[data-pair-summary]");
+    const words = (text, count) => text.replace("{count}", count);
+    summary.textContent = words(summary.dataset.pairedText, selects.length - unpaired) +
+      (unpaired ? `, ${words(summary.dataset.unpairedText, unpaired)}` : "");
   });
 
   form.querySelectorAll("input[name=selection]").forEach((radio) => radio.addEventListener("change", () => {
@@ -79,7 +82,7 @@ const syncadminConfig = (() => {
     });
     form.addEventListener("submit", (event) => {
       if (form.dataset.confirmPermanent === "1" && customFields.checked &&
-          !window.confirm("Opportunity custom field mapping cannot be turned off once saved. Save it?")) {
+          !window.confirm(form.dataset.confirmPermanentText)) {
         event.preventDefault();
       }
     });

@@ -24,7 +24,10 @@ error stops the run (sync.services turns it into a paused schedule).
 
 from __future__ import annotations
 
+from django.utils.translation import gettext, gettext_noop
+
 from mapping.core.snapshot import ConfigSnapshot
+from mapping.core.standard import ENTITIES
 
 from ..models import StagedRecord, WorkUnit
 from .accounts import AccountPull, AccountPush
@@ -104,9 +107,25 @@ def plan_steps(snapshot: ConfigSnapshot, *, entity: str = "", initial: bool = Fa
     return steps
 
 
+_STEP_TEXT = {
+    "collect": gettext_noop("reading the changed %(entity)s"),
+    "apply": gettext_noop("writing %(entity)s"),
+    "confirm": gettext_noop("confirming %(entity)s"),
+    "finish": gettext_noop("finishing %(entity)s"),
+}
+
+
 def step_label(step: dict) -> str:
-    names = {PERSON: "ActiveCampaign contacts"}
-    return f"{step['kind']} {names.get(step['entity'], step['entity'])}"
+    """What a step does, in words (the language of the request, when there is one)."""
+    entity = step["entity"]
+    if entity == PERSON:
+        name = gettext("ActiveCampaign contacts")
+    elif entity in ENTITIES:
+        name = gettext(ENTITIES[entity].label).lower()
+    else:
+        name = entity
+    text = _STEP_TEXT.get(step["kind"])
+    return gettext(text) % {"entity": name} if text else f"{step['kind']} {name}"
 
 
 def unit_process(ctx: Context, unit: WorkUnit, step: dict) -> None:

@@ -37,6 +37,7 @@ from .base import (
     _dt,
     _dv_write_values,
     _link_set_base,
+    _links_save,
     _record_error,
     _same_ac,
     _Writer,
@@ -176,11 +177,9 @@ class AccountPush(_Writer):
             if not result.ok:
                 self.fail("account", _record_error(result.error), dynamics_id=str(ref))
         with transaction.atomic():
-            for link, other in saves:
-                link.save()
-                if other is not None:
-                    StagedRecord.objects.filter(pk=other.pk).update(handled=True)
-            StagedRecord.objects.filter(pk__in=[r.pk for r in records]).update(handled=True)
+            _links_save([link for link, _ in saves])
+            handled = [r.pk for r in records] + [o.pk for _, o in saves if o is not None]
+            StagedRecord.objects.filter(pk__in=handled).update(handled=True)
 
     def _create(self, name: str, values: dict) -> Account:
         fields = [
@@ -307,8 +306,5 @@ class AccountPull(_Writer):
             elif result.outcome in (Outcome.CREATED, Outcome.ALREADY_EXISTS):
                 self.work.count("account", "pull", "created")
         with transaction.atomic():
-            for link in saves:
-                if link.dynamics_id in failed:
-                    continue
-                link.save()
+            _links_save([link for link in saves if link.dynamics_id not in failed])
             StagedRecord.objects.filter(pk__in=[r.pk for r in records]).update(handled=True)

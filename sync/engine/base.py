@@ -26,7 +26,7 @@ from mapping.core.records import (
     dynamics_write_value,
     encode_value,
     encode_values,
-    fingerprint,
+    fingerprint_encoded,
 )
 from mapping.core.snapshot import (
     ConfigSnapshot,
@@ -226,12 +226,11 @@ def _link_set_base(
     base_dv, base_ac = dict(base_dv), dict(base_ac)
     if entity is not None:
         _fill_unloaded(entity, base_dv, base_ac)
-    dv_json = {**encode_values(base_dv), **extra_dv}
-    ac_json = {**encode_values(base_ac), **extra_ac}
-    link.base_dynamics = dv_json
-    link.base_ac = ac_json
-    link.dynamics_fingerprint = fingerprint(base_dv)
-    link.ac_fingerprint = fingerprint(base_ac)
+    encoded_dv, encoded_ac = encode_values(base_dv), encode_values(base_ac)
+    link.base_dynamics = {**encoded_dv, **extra_dv}
+    link.base_ac = {**encoded_ac, **extra_ac}
+    link.dynamics_fingerprint = fingerprint_encoded(encoded_dv)
+    link.ac_fingerprint = fingerprint_encoded(encoded_ac)
     link.last_synced_at = timezone.now()
 
 

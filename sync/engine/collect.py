@@ -25,7 +25,7 @@ from mapping.core.records import (
 )
 
 from ..clients import DYNAMICS_PAGE_SIZE
-from ..models import Checkpoint, RunRecord, StagedRecord, SyncRun, WorkUnit
+from ..models import Checkpoint, RecordLink, RunRecord, StagedRecord, SyncRun, WorkUnit
 from .base import (
     AC_ACCOUNTS_SOURCE,
     AC_CONTACTS_SOURCE,
@@ -118,6 +118,7 @@ def collect_record(ctx: Context, step: dict) -> None:
             staged = _stage_contact(ctx, ac.contacts.get(step["ac_id"]))
             if entity in PEOPLE:
                 staged.payload["prefer"] = entity  # what a new contact should become
+                _people_seen(ctx, staged.email)
             staged.save()
     except NotFoundError:
         ctx.work.record(
@@ -130,6 +131,36 @@ def collect_record(ctx: Context, step: dict) -> None:
         )
         return
     ctx.work.count(entity if entity == "account" else PERSON, "pull", "read")
+
+
+def _people_seen(ctx: Context, email: str) -> None:
+    """The Dynamics leads and contacts with this e-mail get their row, as a run's collect
+    would have given them: a single-record sync of an ActiveCampaign contact reads nothing
+    else of Dynamics, and its pull must link such a record, not create a second one."""
+    if not email:
+        return
+    seen = set(
+        RecordLink.objects.filter(
+            integration=ctx.integration, entity__in=PEOPLE, email=email
+        ).values_list("entity", "dynamics_id")
+    )
+    for entity in PEOPLE:
+        config = ctx.snapshot.entity(entity)
+        if config is None or not config.enabled:
+            continue
+        for row in ctx.clients.dv.find_by_email(entity, email, ("emailaddress1",)):
+            if (entity, row.id) not in seen:
+                RecordLink.objects.get_or_create(
+                    integration=ctx.integration,
+                    entity=entity,
+                    dynamics_id=row.id,
+                    defaults={
+                        "ac_object": "contact",
+                        "email": email,
+                        "state": RecordLink.State.UNLINKED,
+                        "note": "found by e-mail for a single-record sync",
+                    },
+                )
 
 
 def collect_ids(ctx: Context, step: dict) -> None:

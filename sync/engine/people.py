@@ -86,6 +86,8 @@ class PeoplePush(_Writer):
         self.job_pair = self.entity.pair(JOB_TITLE_KEY)
         self._accounts_by_name: dict[str, str] = {}
         self._account_links: dict[str, RecordLink | None] = {}
+        self._by_ac_id: dict[str, RecordLink] = {}  # the same links by AC account id
+        self._by_ac_id_of: dict[str, None] = {}  # … built from these keys of _account_links
         self._owners: dict[str, list[RecordLink]] = {}  # e-mail -> links owning an AC contact
 
     def process(self, records: list[StagedRecord], unit: WorkUnit) -> None:
@@ -177,8 +179,7 @@ class PeoplePush(_Writer):
             if not result.ok:
                 self.fail(self.key, _record_error(result.error), dynamics_id=str(ref))
         with transaction.atomic():
-            for link in saves:
-                link.save()
+            _links_save(saves)
             StagedRecord.objects.filter(pk__in=handled_ac).update(handled=True)
             StagedRecord.objects.filter(pk__in=[r.pk for r in records]).update(handled=True)
 
@@ -285,6 +286,20 @@ class PeoplePush(_Writer):
         self._accounts_by_name[key] = found
         return found
 
+    def _account_link_by_ac_id(self, ac_id: str) -> RecordLink | None:
+        """The account link of an AC account: among the unit's (read once for all its
+        contacts), else from the database."""
+        if len(self._by_ac_id_of) != len(self._account_links):
+            self._by_ac_id = {
+                link.ac_id: link for link in self._account_links.values() if link is not None
+            }
+            self._by_ac_id_of = dict.fromkeys(self._account_links)
+        if ac_id in self._by_ac_id:
+            return self._by_ac_id[ac_id]
+        return RecordLink.objects.filter(
+            integration=self.ctx.integration, ac_object="account", ac_id=ac_id
+        ).first()
+
     def _account_link(self, contact_id: str, account_id: str | None, job_title) -> None:
         if account_id is not None and self.key == "lead":
             account_id = self._ac_account(account_id)  # the company name, as an account
@@ -347,9 +362,7 @@ class PeoplePush(_Writer):
             item.account_id = rel_ac or ""
             if item.account_id and not item.job_title:
                 # Bulk import puts a contact on an account by its exact name: no extra call.
-                account_link = RecordLink.objects.filter(
-                    integration=self.ctx.integration, ac_object="account", ac_id=item.account_id
-                ).first()
+                account_link = self._account_link_by_ac_id(item.account_id)
                 if account_link is not None:
                     item.account_name = str(account_link.base_ac.get("name|name") or "")
         item.rel_ac = rel_ac or ""
@@ -552,16 +565,20 @@ def confirm(ctx: Context, step: dict) -> None:
     if not pending.exists():
         return
     ac = ctx.clients.ac
-    batches = set()
-    for state in WorkUnit.objects.filter(run=ctx.run).values_list("state", flat=True):
-        batches.update(state.get("batches", []))
+    # In the order they were sent: ActiveCampaign works through a queue of imports, so each
+    # round asks about the oldest unfinished one and stops there (a call per import, plus one
+    # per wait), instead of asking about every unfinished import every round.
+    batches: list[str] = []
+    for state in (
+        WorkUnit.objects.filter(run=ctx.run).order_by("step", "seq").values_list("state", flat=True)
+    ):
+        batches += [batch for batch in state.get("batches", []) if batch not in batches]
     waited = 0.0
     limit = getattr(settings, "SYNC_IMPORT_WAIT_SECONDS", 600)
     interval = getattr(settings, "SYNC_IMPORT_POLL_SECONDS", 2.0)
     while batches and waited <= limit:
-        for batch_id in sorted(batches):
-            if ac.imports.status(batch_id).completed:
-                batches.discard(batch_id)
+        while batches and ac.imports.status(batches[0]).completed:
+            batches.pop(0)
         if batches:
             ctx.heartbeat()
             time.sleep(interval)

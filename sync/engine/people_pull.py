@@ -37,6 +37,7 @@ from .base import (
     _decode,
     _dv_write_values,
     _link_set_base,
+    _links_save,
     _record_error,
     _Writer,
 )
@@ -159,7 +160,6 @@ class PeoplePull(_Writer):
                     email=record.email,
                     state=RecordLink.State.PENDING,
                 )
-                link.save()  # write-ahead: the GUID is stored before the create is sent
                 writes.append(
                     RecordWrite.create(
                         entity_key,
@@ -169,11 +169,15 @@ class PeoplePull(_Writer):
                     )
                 )
                 new_ids.append((link, entity_key))
-                link.state = RecordLink.State.LINKED
             base_dv = {pair.key: None for pair in entity.value_pairs}
             base_dv.update(_by_pair(entity, dict(changes.values), DYNAMICS))
             _link_set_base(link, base_dv, values, {}, {}, entity)
             saves.append(link)
+        # Write-ahead: the new links (PENDING, with their GUIDs) are stored, in one statement,
+        # before the creates are sent.
+        RecordLink.objects.bulk_create([link for link, _ in new_ids], batch_size=500)
+        for link, _ in new_ids:
+            link.state = RecordLink.State.LINKED
         results = self.dv_write(writes)
         failed = set()
         for ref, result in results.items():
@@ -192,17 +196,16 @@ class PeoplePull(_Writer):
                 self.work.count(entity_key, "pull", "created")
         tagged = [link for link, _ in new_ids if link.dynamics_id not in failed]
         self._tag(tagged)
+        new_links = {id(link) for link, _ in new_ids}
         with transaction.atomic():
-            for link in saves:
-                if link.dynamics_id in failed:
-                    if (
-                        link.pk
-                        and link.state == RecordLink.State.LINKED
-                        and any(link is new for new, _ in new_ids)
-                    ):
-                        RecordLink.objects.filter(pk=link.pk).delete()
-                    continue
-                link.save()
+            RecordLink.objects.filter(
+                pk__in=[
+                    link.pk
+                    for link in saves
+                    if link.dynamics_id in failed and link.pk and id(link) in new_links
+                ]
+            ).delete()
+            _links_save([link for link in saves if link.dynamics_id not in failed])
             StagedRecord.objects.filter(pk__in=[r.pk for r in records]).update(handled=True)
 
     def _target(self, record: StagedRecord, known: list[RecordLink]) -> str | None:

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from connectors.errors import ConnectorError, user_message
 from connectors.ratelimit import Rate, default_store
@@ -37,6 +37,17 @@ logger = logging.getLogger(__name__)
 
 SECRET_BYTES = 32  # 43 URL-safe characters
 
+# Why a delivery did not sync, as the webhook page shows it (docs/troubleshooting.md).
+DELIVERY_TEXT = {
+    "initial": gettext_lazy("The initial sync has not finished yet; retry when it has."),
+    "no_contact": gettext_lazy("No ActiveCampaign contact has this e-mail address."),
+    "not_synced": gettext_lazy(
+        "The data configuration syncs this contact to no Dynamics 365 record (leads and "
+        "contacts sync only from Dynamics 365, or the selection criteria leave it out)."
+    ),
+    "unexpected": gettext_lazy("Unexpected error (%(kind)s)."),
+}
+
 
 def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
@@ -47,7 +58,13 @@ def rate_per_minute() -> int:
 
 
 def lease_seconds() -> float:
-    return float(getattr(settings, "SYNC_LEASE_SECONDS", 120))
+    """How long a worker holds a delivery (and its contact) before another may take it.
+
+    Longer than a run's lease: one record's sync waits for the vendors' shared rate limit,
+    which a big run beside it may fill for minutes (connectors.ratelimit, up to 10 minutes).
+    A delivery whose worker died waits this long, then `runs_resume` queues it again.
+    """
+    return max(float(getattr(settings, "SYNC_LEASE_SECONDS", 120)), 15 * 60.0)
 
 
 # -- the secret -----------------------------------------------------------------------------------
@@ -224,11 +241,11 @@ def webhook_delivery_process(*, delivery_id: int) -> str:
     # Two deliveries about one contact (an automation step and an `update`) take turns:
     # both would otherwise create its Dynamics record.
     store = default_store()
-    lock = f"webhook:{delivery.integration_id}:contact:{delivery.contact_id or delivery.email}"
+    lock = f"webhook:{delivery.integration_id}:contact:{delivery.email or delivery.contact_id}"
     token = store.lease(lock, 1, lease_seconds())
-    if token is None:
+    if token is None:  # not an attempt: its turn has not come
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            status=WebhookDelivery.Status.QUEUED, lease_until=None
+            status=WebhookDelivery.Status.QUEUED, lease_until=None, attempts=F("attempts") - 1
         )
         return "retry"
     try:
@@ -236,7 +253,7 @@ def webhook_delivery_process(*, delivery_id: int) -> str:
     except Exception as exc:
         logger.exception("webhook %s: processing failed", delivery.pk)
         # The exception's type only: its text may quote what it was handling.
-        error = _("Unexpected error (%(kind)s).") % {"kind": type(exc).__name__}
+        error = str(DELIVERY_TEXT["unexpected"]) % {"kind": type(exc).__name__}
         status, run = WebhookDelivery.Status.FAILED, None
     finally:
         store.release(lock, token)
@@ -263,7 +280,7 @@ def _process(delivery: WebhookDelivery) -> tuple[str, str, SyncRun | None]:
     ).exists():
         # Until then the engine has not seen Dynamics' records: it could not tell that one
         # with this e-mail exists, and would create a second.
-        return failed, _("The initial sync has not finished yet; retry when it has."), None
+        return failed, str(DELIVERY_TEXT["initial"]), None
     ac_id = delivery.contact_id
     if not ac_id:
         from ..clients import Clients
@@ -273,7 +290,7 @@ def _process(delivery: WebhookDelivery) -> tuple[str, str, SyncRun | None]:
         except ConnectorError as error:
             return failed, user_message(error), None
         if contact is None:
-            return failed, _("No ActiveCampaign contact has this e-mail address."), None
+            return failed, str(DELIVERY_TEXT["no_contact"]), None
         ac_id = contact.id
     try:
         run = record_sync(
@@ -301,11 +318,7 @@ def _process(delivery: WebhookDelivery) -> tuple[str, str, SyncRun | None]:
     skipped = list(run.records.values_list("reason", flat=True))
     return (
         WebhookDelivery.Status.SKIPPED,
-        "; ".join(skipped)
-        or _(
-            "The data configuration syncs this contact to no Dynamics 365 record (leads and "
-            "contacts sync only from Dynamics 365, or the selection criteria leave it out)."
-        ),
+        "; ".join(skipped) or str(DELIVERY_TEXT["not_synced"]),
         run,
     )
 
@@ -331,3 +344,14 @@ def webhook_deliveries_resume() -> int:
     for delivery_id in ids:
         _enqueue(delivery_id)
     return len(ids)
+
+
+def webhook_deliveries_prune() -> int:
+    """Processed deliveries are kept `SYNC_WEBHOOK_KEEP_DAYS` (their runs stay in the
+    history); failed ones stay until retried."""
+    days = int(getattr(settings, "SYNC_WEBHOOK_KEEP_DAYS", 30))
+    deleted, _ = WebhookDelivery.objects.filter(
+        status__in=[WebhookDelivery.Status.DONE, WebhookDelivery.Status.SKIPPED],
+        received_at__lt=timezone.now() - dt.timedelta(days=days),
+    ).delete()
+    return deleted

@@ -17,8 +17,8 @@ from integrations.decorators import administrators_only
 from integrations.selectors import integration_current
 
 from ..forms import WebhookEntityForm
-from ..models import WebhookDelivery, WebhookEndpoint
-from . import services
+from ..models import WebhookDelivery
+from . import selectors, services
 from .payload import PayloadError
 
 SHOWN_ONCE = "sync.webhook_secret"  # session key: the new secret, encrypted, until shown
@@ -29,8 +29,8 @@ SHOWN_ONCE = "sync.webhook_secret"  # session key: the new secret, encrypted, un
 def receive(request: HttpRequest, secret: str) -> HttpResponse:
     """`POST /hooks/activecampaign/<secret>/`: store the delivery, process it on a worker."""
     if services.webhook_endpoint_for(secret) is None:
-        # Any method, any body: a wrong secret gets the same answer as a missing page.
-        return HttpResponse(status=404)
+        # Any method, any body: a wrong secret gets the site's own "page not found".
+        raise Http404
     if request.method != "POST":
         response = HttpResponse(status=405)
         response["Allow"] = "POST"
@@ -43,7 +43,7 @@ def receive(request: HttpRequest, secret: str) -> HttpResponse:
             entity=request.GET.get("entity"),
         )
     except services.WebhookNotFound:  # rotated meanwhile
-        return HttpResponse(status=404)
+        raise Http404 from None
     except PayloadError as error:
         return JsonResponse({"error": str(error)}, status=400)
     except services.WebhookRateLimited as limited:
@@ -70,7 +70,7 @@ def _integration(request: HttpRequest):
 def page(request: HttpRequest) -> HttpResponse:
     """The webhook URL (shown once), what it creates, and the deliveries received."""
     integration = _integration(request)
-    endpoint = WebhookEndpoint.objects.filter(integration=integration).first()
+    endpoint = selectors.webhook_endpoint_current(integration=integration)
     if request.method == "POST":
         if endpoint is None:
             messages.error(request, _("Create the webhook URL first."))
@@ -90,9 +90,9 @@ def page(request: HttpRequest) -> HttpResponse:
         secret = decrypt(token)
         if services.secret_hash(secret) == endpoint.secret_hash:
             url = request.build_absolute_uri(reverse("hook_activecampaign", args=[secret]))
-    deliveries = Paginator(
-        WebhookDelivery.objects.filter(integration=integration).select_related("run"), 25
-    ).get_page(request.GET.get("page"))
+    deliveries = Paginator(selectors.webhook_deliveries(integration=integration), 25).get_page(
+        request.GET.get("page")
+    )
     response = render(
         request,
         "sync/webhook.html",

@@ -56,6 +56,9 @@ MIDDLEWARE = [
     "syncadmin.middleware.ReadinessProbeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of each response: the language cookie (the top bar's choice), else the
+    # browser's Accept-Language, else LANGUAGE_CODE (https://docs.djangoproject.com/en/stable/topics/i18n/translation/#how-django-discovers-language-preference).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -101,6 +104,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
                 "syncadmin.context_processors.navigation",
                 "integrations.context_processors.current_integration",
             ],
@@ -135,7 +139,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# English is the source language and the default; Spanish comes from locale/es (the vendor's
+# guide is published in Spanish). `make messages` extracts the strings, `make install` and the
+# test session compile them (the .mo files are build output, not committed).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The top bar's language choice (syncadmin.views.set_language) lasts a year in this browser.
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -239,6 +252,8 @@ SYNC_AC_OVERLAP_MINUTES = env.float("SYNC_AC_OVERLAP_MINUTES", default=10.0)
 # ActiveCampaign webhook deliveries accepted per integration and minute (more get 429 and
 # Retry-After): each costs a few Dataverse requests, whose budget a flood must not exhaust.
 SYNC_WEBHOOK_RATE_PER_MINUTE = env.int("SYNC_WEBHOOK_RATE_PER_MINUTE", default=120)
+# Processed webhook deliveries are deleted after this many days (failed ones are kept).
+SYNC_WEBHOOK_KEEP_DAYS = env.int("SYNC_WEBHOOK_KEEP_DAYS", default=30)
 
 # /metrics (syncadmin/metrics.py) is open to whoever reaches the service; with a token set,
 # only to `Authorization: Bearer <token>` (Prometheus: `authorization: {credentials: …}`).

@@ -20,6 +20,7 @@ SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+LANGUAGE_COOKIE_SECURE = True
 # The __Host- prefix makes browsers accept these cookies only over HTTPS, for this host alone
 # (no Domain, Path=/): https://developer.mozilla.org/en-US/docs/Web/HTTP/Cookies#cookie_prefixes
 SESSION_COOKIE_NAME = "__Host-sessionid"

@@ -34,6 +34,7 @@ SOURCES = [
     ("mapping/core/records.py", "SKIP_TEXT"),
     ("sync/services.py", "RunRefused"),
     ("records/services.py", "ActionRefused"),
+    ("sync/webhooks/services.py", "DELIVERY_TEXT"),
 ]
 TRANSLATE = {
     "_",

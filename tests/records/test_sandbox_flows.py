@@ -93,6 +93,17 @@ def socket_closed_port() -> int:
         return sock.getsockname()[1]
 
 
+def test_a_contact_deleted_in_activecampaign_is_said_to_be_gone(client, synced, sales):
+    link = _contact(synced)
+    assert synced.ac.contacts.delete(link.ac_id)
+    client.force_login(sales)
+
+    page = client.get(_url("record", link)).content.decode()
+
+    assert "ActiveCampaign has no such contact any more" in page
+    assert 'id="dynamics-fields"' in page
+
+
 def test_only_active_automations_are_offered_and_searchable(client, synced, sales):
     link = _contact(synced)
     client.force_login(sales)
@@ -152,6 +163,10 @@ def test_it_sends_a_campaign_to_the_contact_and_records_who_did_it(client, synce
     )
 
     assert [c.name for c in picker.context["campaigns"]] == ["Webinar invitation"]
+    every = client.get(_url("campaign", link)).context["campaigns"]
+    assert "Customer survey (draft)" not in [c.name for c in every]
+    draft = client.post(_url("campaign", link), {"campaign": "4", "message": "4"}, follow=True)
+    assert any("is a draft" in m for m in _messages(draft))
     assert [m.id for m in confirm.context["campaign_messages"]] == [message]
     assert f"The campaign was sent to {link.email}." in _messages(response)
     sends = [

@@ -350,3 +350,25 @@ def test_it_speaks_openmetrics_to_a_scraper_that_asks(client):
 
     assert response["Content-Type"].startswith("application/openmetrics-text")
     assert response.content.rstrip().endswith(b"# EOF")
+
+
+@pytest.mark.django_db
+def test_it_counts_the_webhook_deliveries_by_status(client):
+    from sync.models import WebhookDelivery
+
+    integration = default_integration()
+    for n, status in enumerate(["done", "done", "failed", "queued"]):
+        WebhookDelivery.objects.create(
+            integration=integration,
+            event="update",
+            entity="contact",
+            dedupe_key=str(n) * 64,
+            status=status,
+        )
+
+    samples = scrape(client)
+
+    name, i = "syncadmin_webhook_deliveries", str(integration.pk)
+    assert value(samples, name, integration=i, status="done") == 2
+    assert value(samples, name, integration=i, status="failed") == 1
+    assert value(samples, name, integration=i, status="queued") == 1

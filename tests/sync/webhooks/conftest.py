@@ -49,3 +49,19 @@ def no_enqueue(monkeypatch):
         lambda delivery_id, countdown=0: queued.append(delivery_id),
     )
     return queued
+
+
+def automation_updates(sandboxes, contact_id: str, *, source: str = "system", **values) -> None:
+    """Edit an ActiveCampaign sandbox contact as an automation's "Update contact" step does
+    (source `system`; `admin` for a user of AC's UI): the sandbox fires its webhooks."""
+    import requests
+
+    ac = sandboxes.activecampaign
+    base = urllib.parse.urlsplit(ac.api_url)
+    response = requests.post(
+        f"{base.scheme}://{base.netloc}/_sandbox/activecampaign/{ac.account}/contacts/{contact_id}",
+        json={"contact": values, "source": source},
+        headers=sandboxes.control_headers,
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text

@@ -49,14 +49,14 @@ def test_two_deliveries_about_one_contact_take_turns(monkeypatch):
 
     delivery = _delivery()
     store = default_store()
-    key = f"webhook:{delivery.integration_id}:contact:7"
+    key = f"webhook:{delivery.integration_id}:contact:ana@contoso.example"
     token = store.lease(key, 1, 30)  # another worker is processing this contact
     try:
         assert webhook_delivery_process(delivery_id=delivery.pk) == "retry"
     finally:
         store.release(key, token)
     delivery.refresh_from_db()
-    assert delivery.status == WebhookDelivery.Status.QUEUED  # waits for its turn
+    assert (delivery.status, delivery.attempts) == ("queued", 0)  # waits for its turn
 
     monkeypatch.setattr(
         "sync.webhooks.services._process", lambda d: (WebhookDelivery.Status.DONE, "", None)
@@ -121,3 +121,15 @@ def test_lost_and_abandoned_deliveries_are_queued_again(no_enqueue):
 
     assert sorted(no_enqueue) == sorted([lost.pk, abandoned.pk])
     assert resumed.get("webhooks") == 2
+
+
+def test_processed_deliveries_are_kept_a_month_and_failed_ones_until_retried(no_enqueue):
+    old = timezone.now() - dt.timedelta(days=31)
+    failed = _delivery(received_at=old, status=WebhookDelivery.Status.FAILED)
+    recent = _delivery(received_at=timezone.now() - dt.timedelta(days=29), status="done")
+    _delivery(received_at=old, status=WebhookDelivery.Status.DONE)
+    _delivery(received_at=old, status=WebhookDelivery.Status.SKIPPED)
+
+    runs_resume()
+
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {failed.pk, recent.pk}

@@ -154,6 +154,8 @@ def test_a_failing_delivery_is_kept_and_a_retry_after_the_fix_succeeds(
     page = client.get(reverse("sync:webhook")).content.decode()
     assert f'data-delivery="{failed.pk}" data-status="failed"' in page
     assert reverse("sync:webhook_retry", args=[failed.pk]) in page
+    history = client.get(reverse("sync:history")).content.decode()
+    assert 'id="webhook-link"' in history and "1 failed" in history
     run_page = client.get(reverse("sync:run", args=[failed.run.pk])).content.decode()
     assert 'id="run-webhook"' in run_page and 'id="retry-failed"' not in run_page
 
@@ -202,3 +204,22 @@ def test_nothing_is_created_before_the_initial_sync(client, sides, sync_integrat
     assert delivery.status == WebhookDelivery.Status.FAILED
     assert "initial sync" in delivery.error
     assert not sides.dv.find_contacts_by_email("wendy@example.org")
+
+
+def test_a_dynamics_record_made_since_the_last_run_is_linked_not_duplicated(
+    client, sides, secret, no_enqueue
+):
+    # Created in Dynamics after the last run: the engine has not seen it yet.
+    existing = sides.dv_create(
+        "lead", {"emailaddress1": "early@example.org", "firstname": "E", "lastname": "Early"}
+    )
+    contact = _ac_contact(sides, email="early@example.org", first_name="Eve")
+
+    delivery = _process(_deliver(client, secret, contact))
+
+    assert delivery.status == WebhookDelivery.Status.DONE, delivery.error
+    assert not sides.dv.find_contacts_by_email("early@example.org")
+    [lead] = sides.dv.find_leads_by_email("early@example.org", ["firstname"])
+    assert (lead.id, lead.text("firstname")) == (existing, "Eve")
+    link = RecordLink.objects.get(ac_object="contact", ac_id=contact.id)
+    assert (link.entity, link.dynamics_id, link.state) == ("lead", existing, "linked")

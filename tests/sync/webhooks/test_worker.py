@@ -14,7 +14,7 @@ from connectors.activecampaign.records import ContactChanges
 from sync.models import RecordLink, SyncRun, WebhookDelivery
 from sync.services import run_inline, run_start
 from sync.webhooks.services import webhook_secret_rotate
-from tests.sync.webhooks.conftest import FORM
+from tests.sync.webhooks.conftest import FORM, automation_updates
 
 pytestmark = [
     pytest.mark.integration,
@@ -57,38 +57,13 @@ def hooked(sides, sync_integration, live_server, workers):
     return url
 
 
-def _automation_updates(sides, contact_id: str, **values) -> None:
-    """What an automation's "Update contact" step does: an edit with source `system`."""
-    response = sides.ac_app_control(
-        "POST", f"/contacts/{contact_id}", {"contact": values, "source": "system"}
-    )
-    assert response.status_code == 200, response.text
-
-
-@pytest.fixture
-def sides(sides, sandboxes):
-    def control(method, path, body):
-        ac = sandboxes.activecampaign
-        base = urllib.parse.urlsplit(ac.api_url)
-        return requests.request(
-            method,
-            f"{base.scheme}://{base.netloc}/_sandbox/activecampaign/{ac.account}{path}",
-            json=body,
-            headers=sandboxes.control_headers,
-            timeout=10,
-        )
-
-    sides.ac_app_control = control
-    return sides
-
-
 def test_the_sandbox_s_deliveries_create_one_dynamics_contact_on_a_worker(hooked, sides, workers):
     sides.ac_app.webhooks.duplicate_rate = 1.0  # every event delivered twice (at least once)
     contact = sides.ac.contacts.sync(
         ContactChanges(email="webby@example.org", first_name="Webby", last_name="Hooks")
     ).contact  # source `api`: no delivery
 
-    _automation_updates(sides, contact.id, firstName="Webster")
+    automation_updates(sides.sandboxes, contact.id, firstName="Webster")
     _wait(_settled, "the delivery processed", workers)
 
     sent = [d for d in sides.ac_app.webhooks.deliveries if d.url == hooked]
@@ -120,9 +95,9 @@ def test_a_second_change_updates_the_same_record_and_a_lead_automation_makes_a_l
     contact = sides.ac.contacts.sync(
         ContactChanges(email="twice@example.org", first_name="Tw")
     ).contact
-    _automation_updates(sides, contact.id, firstName="Two")
+    automation_updates(sides.sandboxes, contact.id, firstName="Two")
     _wait(_settled, "the first delivery", workers)
-    _automation_updates(sides, contact.id, lastName="Changes")
+    automation_updates(sides.sandboxes, contact.id, lastName="Changes")
     _wait(lambda: WebhookDelivery.objects.count() == 2 and _settled(), "the second", workers)
 
     [row] = sides.dv.find_contacts_by_email("twice@example.org", ["firstname", "lastname"])
@@ -137,10 +112,7 @@ def test_a_second_change_updates_the_same_record_and_a_lead_automation_makes_a_l
     other = sides.ac.contacts.sync(
         ContactChanges(email="leady@example.org", first_name="L")
     ).contact
-    response = sides.ac_app_control(
-        "POST", f"/contacts/{other.id}", {"contact": {"lastName": "Lead"}, "source": "admin"}
-    )
-    assert response.status_code == 200
+    automation_updates(sides.sandboxes, other.id, source="admin", lastName="Lead")
     _wait(lambda: WebhookDelivery.objects.count() == 3 and _settled(), "the lead", workers)
 
     [lead] = sides.dv.find_leads_by_email("leady@example.org", ["lastname"])

@@ -1,0 +1,1 @@
+"""Benchmarks: programs that measure and print figures (they are not tests)."""
