@@ -40,9 +40,12 @@ def persona_paths(persona: str, *, user_pk: int, run_pk: int) -> list[str]:
     return [*paths, "/no-such-page/"]
 
 
-def walk(page, product, axe_path, persona: str) -> dict[str, list[str]]:
-    """Log in as persona, run axe on each of its pages; the violations by path."""
+def walk(page, product, axe_path, persona: str, language: str = "") -> dict[str, list[str]]:
+    """Log in as persona, run axe on each of its pages (asked for in language); the violations
+    by path."""
     login_as(page, product["users"][persona])
+    if language:
+        page.set_extra_http_headers({"Accept-Language": language})
     paths = persona_paths(persona, user_pk=product["users"]["norole"].pk, run_pk=product["run"].pk)
     found, checked, error_pages = {}, [], set()
     for path in paths:
@@ -78,10 +81,9 @@ def test_every_page_of_the_persona_passes_axe(page, product, axe_path, persona):
 @pytest.mark.parametrize("persona", ["admin", "user"])
 def test_the_pages_in_spanish_pass_axe(page, product, axe_path, persona):
     """Longer words, another language attribute: the same pages asked for in Spanish."""
-    page.set_extra_http_headers({"Accept-Language": "es"})
+    found = walk(page, product, axe_path, persona, language="es")
 
-    found = walk(page, product, axe_path, persona)
-
+    assert page.locator("html").get_attribute("lang") == "es"
     assert not found, report(found)
 
 
