@@ -23,7 +23,8 @@ SCRATCH_ENV = "SYNCADMIN_BENCH_SCRATCH"
 def main(options: dict, stdout, stderr) -> int:
     """Run the benchmark; the exit status (0 when every scenario's run succeeded).
 
-    options: records (int), scenarios (names), rate_limits (bool), json (bool), profile (bool).
+    options: records (int), scenarios (names), rate_limits (bool), json (bool), profile (bool),
+    workers (int).
     """
     if os.environ.get(SCRATCH_ENV) == "1":
         from .scenarios import run_all
@@ -36,4 +37,5 @@ def main(options: dict, stdout, stderr) -> int:
     argv += ["--rate-limits", "on" if options["rate_limits"] else "off"]
     argv += ["--json"] if options["json"] else []
     argv += ["--profile"] if options.get("profile") else []
+    argv += ["--workers", str(options.get("workers", 1))]
     return run_in_scratch(argv)

@@ -52,6 +52,7 @@ class Result:
     status: str = ""
     message: str = ""
     rate_limits: bool = False
+    workers: int = 1  # worker processes: cpu_s is their sum, peak_rss_mb the largest's
     accounts: int = 0
     changes: int = 0
     custom_fields: int = CUSTOM_FIELDS
@@ -143,6 +144,7 @@ def run_all(options: dict, stdout, stderr) -> int:
             workdir=workdir,
             profile=bool(options.get("profile")),
             stderr=stderr,
+            workers=options.get("workers", 1),
         )
         for result in scenario.run():
             stderr.write(
@@ -168,7 +170,8 @@ def table(results: list[Result], options: dict) -> str:
     limits = "on" if options["rate_limits"] else "off"
     lines = [
         f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, {cores} cores, "
-        f"Python {sys.version.split()[0]}; {options['records']} records, rate limits {limits}",
+        f"Python {sys.version.split()[0]}; {options['records']} records, rate limits {limits}, "
+        f"{options.get('workers', 1)} worker(s)",
         "",
         "| scenario | records | AC calls | AC/record | DV calls | DV/record | wall s | records/s "
         "| worker CPU s | CPU ms/record | peak RSS MB | wall/AC floor |",
@@ -212,12 +215,14 @@ class Scenario:
         workdir: Path,
         profile: bool,
         stderr,
+        workers: int = 1,
     ) -> None:
         unknown = set(names) - set(SCENARIOS)
         if unknown:
             raise ValueError(f"unknown scenario {unknown}; expected one of {SCENARIOS}")
         self.names = names
         self.name = "-".join(names)
+        self.workers = workers
         self.records = records
         self.rate_limits = rate_limits
         self.workdir = workdir
@@ -463,20 +468,27 @@ class Scenario:
         profile_path = self.workdir / f"profile-{name}.prof"
         if self.profile:
             env["SYNCADMIN_BENCH_PROFILE"] = str(profile_path)
-        worker = Worker(
-            log=self.workdir / f"worker-{name}.log",
-            env=env,
-            name=f"bench-{name}-{os.getpid()}",
-        )
-        worker.start()
+        workers = [
+            Worker(
+                log=self.workdir / f"worker-{name}-{index}.log",
+                env=env,
+                name=f"bench-{name}-{os.getpid()}-{index}",
+            )
+            for index in range(self.workers)
+        ]
         try:
+            for worker in workers:
+                worker.start()
             for app in (ac_app, dv_app):
                 app.log.clear()
             run = run_start(integration=integration, trigger=trigger)  # queued on commit
-            run = self._wait(run, worker)
-            cpu, rss = worker.cpu_since_ready(), worker.peak_rss_mb()
+            run = self._wait(run, workers)
+            # CPU of all the workers; the peak RSS of the largest.
+            cpu = sum(worker.cpu_since_ready() for worker in workers)
+            rss = max(worker.peak_rss_mb() for worker in workers)
         finally:
-            worker.stop()
+            for worker in workers:
+                worker.stop()
         if self.profile and profile_path.exists():
             import pstats
 
@@ -499,6 +511,7 @@ class Scenario:
             floor_ratio=round(wall / floor, 3) if self.rate_limits and floor else None,
             status=run.status,
             message=run.message,
+            workers=self.workers,
             rate_limits=self.rate_limits,
             accounts=self.accounts,
             changes=self.changes,
@@ -507,7 +520,7 @@ class Scenario:
             counts=run.counts,
         )
 
-    def _wait(self, run, worker: Worker):
+    def _wait(self, run, workers: list[Worker]):
         from sync.services import runs_resume
 
         deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
@@ -516,10 +529,11 @@ class Scenario:
             run.refresh_from_db()
             if not run.is_active:
                 return run
-            if not worker.alive():
-                raise RuntimeError(f"the benchmark's worker stopped:\n{worker.tail()}")
+            for worker in workers:
+                if not worker.alive():
+                    raise RuntimeError(f"the benchmark's worker stopped:\n{worker.tail()}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"run {run.pk} did not finish in time:\n{worker.tail()}")
+                raise RuntimeError(f"run {run.pk} did not finish in time:\n{workers[0].tail()}")
             if time.monotonic() - resumed > 60:
                 runs_resume()  # what beat does every minute
                 resumed = time.monotonic()

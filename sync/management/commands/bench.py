@@ -35,6 +35,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--profile", action="store_true", help="print a cProfile of each worker"
         )
+        parser.add_argument(
+            "--workers", type=int, default=1, help="Celery worker processes (default 1)"
+        )
 
     def handle(self, *args, **options):
         from benchmarks.sync_bench import main
@@ -47,6 +50,8 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown scenario {', '.join(unknown)}: use {known}.")
         if options["records"] < 2:
             raise CommandError("--records must be at least 2.")
+        if not 1 <= options["workers"] <= 16:
+            raise CommandError("--workers must be between 1 and 16.")
         status = main(
             {
                 "records": options["records"],
@@ -54,6 +59,7 @@ class Command(BaseCommand):
                 "rate_limits": options["rate_limits"] == "on",
                 "json": options["json"],
                 "profile": options["profile"],
+                "workers": options["workers"],
             },
             self.stdout,
             sys.stderr,
