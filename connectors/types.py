@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .i18n import gettext_noop
+
 
 class Vendor(StrEnum):
     ACTIVECAMPAIGN = "activecampaign"
@@ -30,6 +32,27 @@ class FieldType(StrEnum):
     PHONE = "phone"
     URL = "url"
     IDENTIFIER = "identifier"  # a record id (Dataverse Uniqueidentifier)
+
+
+# The types as the pages show them, marked for the catalogue: a template translates a type with
+# {% translate field.type %} (the value is the English word).
+FIELD_TYPE_WORDS = (
+    gettext_noop("text"),
+    gettext_noop("long_text"),
+    gettext_noop("integer"),
+    gettext_noop("decimal"),
+    gettext_noop("money"),
+    gettext_noop("date"),
+    gettext_noop("datetime"),
+    gettext_noop("boolean"),
+    gettext_noop("choice"),
+    gettext_noop("multi_choice"),
+    gettext_noop("lookup"),
+    gettext_noop("email"),
+    gettext_noop("phone"),
+    gettext_noop("url"),
+    gettext_noop("identifier"),
+)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 from connectors.types import ChoiceOption, FieldInfo, Vendor, field_info_from_dict
 from integrations.models import Integration
 
@@ -121,8 +123,11 @@ def _entity_config(row: EntitySync, metadata: Metadata) -> EntityConfig:
         ac_field, dv_field = ac_fields.get(mapping.ac_key), dv_fields.get(mapping.dynamics_key)
         if ac_field is None or dv_field is None:
             problems.append(
-                f"{mapping.ac_key} ↔ {mapping.dynamics_key}: a field is missing from the field "
-                "lists (refresh the fields on the Data configuration page)."
+                gettext(
+                    "%(ac)s ↔ %(dynamics)s: a field is missing from the field lists (refresh the "
+                    "fields on the Data configuration page)."
+                )
+                % {"ac": mapping.ac_key, "dynamics": mapping.dynamics_key}
             )
             continue
         pair_standard = standard.get(mapping.ac_key) if mapping.standard else None
@@ -133,14 +138,20 @@ def _entity_config(row: EntitySync, metadata: Metadata) -> EntityConfig:
             else direction
         )
         if wanted is None:
-            problems.append(f"{dv_field.label}: its direction does not sync under {direction}.")
+            problems.append(
+                gettext("%(field)s: its direction does not sync under %(direction)s.")
+                % {"field": dv_field.label, "direction": gettext(direction.label)}
+            )
             continue
         if not relationship:
             supported = pair_directions(ac_field, dv_field)
             flows = frozenset(d for d in wanted.flows if d in supported)
             wanted = Direction.from_flows(flows)
             if wanted is None:
-                problems.append(f"{dv_field.label}: the two field types do not convert.")
+                problems.append(
+                    gettext("%(field)s: the two field types do not convert.")
+                    % {"field": dv_field.label}
+                )
                 continue
         value_map = mapping.value_map or {}
         pairs.append(
@@ -161,13 +172,19 @@ def _entity_config(row: EntitySync, metadata: Metadata) -> EntityConfig:
         for item in row.criteria.all():
             info = dv_fields.get(item.field_key)
             if info is None:
-                problems.append(f"Criterion on {item.field_key}: the field is missing.")
+                problems.append(
+                    gettext("Criterion on %(field)s: the field is missing.")
+                    % {"field": item.field_key}
+                )
                 continue
             raw = item.value if isinstance(item.value, list) else str(item.value or "")
             try:
                 criteria.append(criterion_parse(info, item.operator, raw))
             except CriterionError as error:
-                problems.append(f"Criterion on {info.label}: {error.message}")
+                problems.append(
+                    gettext("Criterion on %(field)s: %(problem)s")
+                    % {"field": info.label, "problem": gettext(error.template) % error.params}
+                )
                 continue
             criteria_fields.append(info)
     return EntityConfig(

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Integration
+from mapping.core.standard import ENTITIES
 
 
 class SyncSettings(models.Model):
@@ -45,6 +46,18 @@ class SyncSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.integration}: sync {'on' if self.enabled else 'off'}"
+
+
+# An entity key of a run, a record or a count ("person": the ActiveCampaign side of leads and
+# contacts) in words; translated when shown.
+ENTITY_LABELS = {
+    **{key: _(entity.label) for key, entity in ENTITIES.items()},
+    "person": _("ActiveCampaign contacts"),
+}
+
+
+def entity_label(key: str) -> str:
+    return str(ENTITY_LABELS.get(key, key))
 
 
 class SyncRun(models.Model):
@@ -111,6 +124,10 @@ class SyncRun(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
+
+    @property
+    def entity_label(self) -> str:
+        return entity_label(self.entity) if self.entity else ""
 
     @property
     def duration(self):
@@ -268,6 +285,10 @@ class RunRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome} {self.entity} {self.dynamics_id or self.ac_id}"
+
+    @property
+    def entity_label(self) -> str:
+        return entity_label(self.entity)
 
 
 class WebhookEndpoint(models.Model):

@@ -7,18 +7,20 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Integration
 from mapping.core.standard import ENTITIES
 
-from .models import RecordLink, RunRecord, StagedRecord, SyncRun, SyncSettings, WorkUnit
+from .models import (
+    ENTITY_LABELS,
+    RecordLink,
+    RunRecord,
+    StagedRecord,
+    SyncRun,
+    SyncSettings,
+    WorkUnit,
+)
 
-# Translated when shown (the labels are the core's English, marked for the catalogue there).
-ENTITY_LABELS = {
-    **{key: _(entity.label) for key, entity in ENTITIES.items()},
-    "person": _("ActiveCampaign contacts"),
-}
 COUNT_NAMES = ("read", "created", "updated", "linked", "skipped", "conflicts", "failed")
 
 

@@ -43,8 +43,15 @@ def navigation(request: HttpRequest) -> dict:
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        active = request.path == url or (url != "/" and request.path.startswith(url))
-        items.append({"label": label, "url": url, "active": active})
+        matches = request.path == url or (url != "/" and request.path.startswith(url))
+        items.append({"label": label, "url": url, "active": matches})
+    # One current page: the longest link that holds the path (Sync history, not Sync settings,
+    # on /sync/history/), so that only one link says aria-current="page".
+    current = max(
+        (item for item in items if item["active"]), key=lambda i: len(i["url"]), default=None
+    )
+    for item in items:
+        item["active"] = item is current
     return {
         "navigation": items,
         "perms": IntegrationPerms(request),

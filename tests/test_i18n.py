@@ -270,3 +270,45 @@ def test_python_strings_are_translated_too():
 
     with translation.override("es"):
         assert ProcessState("worker", True, None, None, None).label != "Celery worker"
+
+
+def test_the_connectors_words_come_in_the_language_of_the_request():
+    from connectors import i18n
+    from connectors.errors import ConfigReason, ConfigurationError, user_message
+
+    error = ConfigurationError("", vendor="activecampaign", reason=ConfigReason.UNAUTHORIZED)
+    with translation.override("es"):
+        spanish = user_message(error)
+    with translation.override("en"):
+        english = user_message(error)
+    saved = i18n._translate
+    i18n.translator_set(str)  # a program without Django: the English source text
+    try:
+        with translation.override("es"):
+            alone = user_message(error)
+    finally:
+        i18n.translator_set(saved)
+
+    assert spanish == "ActiveCampaign rechazó las credenciales. Compruebe: clave de API."
+    assert english == alone == "ActiveCampaign refused the credentials. Check the API key."
+
+
+def test_every_field_type_and_choice_label_has_words_in_the_catalogue():
+    from connectors.types import FIELD_TYPE_WORDS, FieldType
+    from mapping.core.criteria import Operator
+    from mapping.core.directions import Direction
+    from mapping.core.opportunity import AC_OBJECT_FIELD_TYPE_WORDS, AC_OBJECT_FIELD_TYPES
+    from mapping.core.standard import ENTITIES
+
+    assert set(FIELD_TYPE_WORDS) == {t.value for t in FieldType}
+    assert set(AC_OBJECT_FIELD_TYPE_WORDS) == set(AC_OBJECT_FIELD_TYPES)
+    words = [
+        *FIELD_TYPE_WORDS,
+        *AC_OBJECT_FIELD_TYPE_WORDS,
+        *(o.label for o in Operator),
+        *(d.label for d in Direction),
+        *(e.label for e in ENTITIES.values()),
+    ]
+    with translation.override("es"):
+        untranslated = [w for w in words if translation.gettext(w) == w and w not in {"decimal"}]
+    assert untranslated == []

@@ -10,15 +10,18 @@ strings"; short words are left out because a brand or a person's name may contai
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import formats, timezone, translation
 from playwright.sync_api import expect
 
 from integrations.access import SESSION_KEY
+from sync.models import RunRecord, SyncRun
 from tests.test_url_access import (  # noqa: F401 - fixtures used by name
     ACCESS,
     PERSONAS,
@@ -70,6 +73,31 @@ def _html_pages(persona: str) -> list[str]:
     ]
 
 
+@pytest.fixture
+def finished_run(integrations):  # noqa: F811
+    """A run of integration A with counts in the thousands and a failed record: the run page,
+    the history and the dashboard show numbers, dates, choices and entity names."""
+    finished = timezone.now().replace(microsecond=0)
+    run = SyncRun.objects.create(
+        integration=integrations["a"],
+        trigger=SyncRun.Trigger.MANUAL,
+        status=SyncRun.Status.SUCCEEDED,
+        entity="lead",
+        started_at=finished - timedelta(minutes=3),
+        finished_at=finished,
+        counts={"lead": {"push": {"read": 1234, "created": 1200, "failed": 1}}},
+    )
+    RunRecord.objects.create(
+        run=run,
+        entity="lead",
+        direction="push",
+        outcome=RunRecord.Outcome.FAILED,
+        email="ana@contoso.example",
+        reason="Email: not an e-mail address.",
+    )
+    return run
+
+
 def _context_for(browser, live_server, persona_user, integrations, *, locale: str):  # noqa: F811
     context = browser.new_context(base_url=live_server.url, locale=locale)
     if persona_user is not None:
@@ -103,16 +131,20 @@ def _page_text(page) -> str:
     return " ".join(text.split())
 
 
-def _walk(browser, live_server, personas, integrations, *, locale: str):  # noqa: F811
+def _walk(browser, live_server, personas, integrations, run, *, locale: str):  # noqa: F811
     """{(persona, url): (lang, title, nav text, headings, body text)} for every page."""
     seen = {}
     for persona in PERSONAS:
         context = _context_for(browser, live_server, personas[persona], integrations, locale=locale)
         page = context.new_page()
+        urls = []
         for name in _html_pages(persona):
             args = ACCESS[name][0]
             values = url_arguments(user_pk=personas["norole"].pk)
-            url = reverse(name, args=[values[a] for a in args])
+            urls.append(reverse(name, args=[values[a] for a in args]))
+        if persona in ("admin", "superuser"):  # administrators of A: the run's own page
+            urls.append(reverse("sync:run", args=[run.pk]))
+        for url in urls:
             response = page.goto(url)
             assert response.status == 200, f"{persona} {url}"
             seen[(persona, url)] = {
@@ -132,9 +164,10 @@ def test_every_page_of_every_persona_is_in_spanish_or_english_as_asked(
     live_server,
     personas,  # noqa: F811
     integrations,  # noqa: F811
+    finished_run,
 ):
-    spanish = _walk(browser, live_server, personas, integrations, locale="es-ES")
-    english = _walk(browser, live_server, personas, integrations, locale="en-US")
+    spanish = _walk(browser, live_server, personas, integrations, finished_run, locale="es-ES")
+    english = _walk(browser, live_server, personas, integrations, finished_run, locale="en-US")
 
     assert spanish.keys() == english.keys()
     assert len(spanish) >= 30  # every persona's pages: the walk really happened
@@ -152,6 +185,23 @@ def test_every_page_of_every_persona_is_in_spanish_or_english_as_asked(
         foreign = [spanish for _, spanish in SENTENCES if spanish in en["text"]]
         assert foreign == [], f"{key}: Spanish in the English page"
 
+    # Numbers, dates, choices and entity names follow the language: the run's own page.
+    run_page = ("admin", reverse("sync:run", args=[finished_run.pk]))
+    finished = timezone.localtime(finished_run.finished_at)
+    # Spanish groups thousands with a (non-breaking) space, English with a comma.
+    for language, walked, number in (("es", spanish, "1 234"), ("en", english, "1,234")):
+        text = walked[run_page]["text"]
+        with translation.override(language):
+            expected = [
+                number,
+                formats.date_format(finished, "DATETIME_FORMAT"),
+                translation.gettext("Leads"),
+                translation.gettext("Sync now"),  # the trigger
+                translation.gettext("Succeeded"),  # the status
+            ]
+        assert [word for word in expected if word not in text] == [], (language, text)
+    assert "Clientes potenciales" in spanish[run_page]["text"]
+
 
 def test_the_choice_in_the_top_bar_outlasts_the_browsers_language(
     browser,
@@ -164,13 +214,17 @@ def test_the_choice_in_the_top_bar_outlasts_the_browsers_language(
     page.goto("/sync/history/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Sync history")
 
-    page.get_by_role("button", name="Español").click()
+    page.get_by_role("button", name="Language: English").click()
+    page.get_by_role("button", name="Español", exact=True).click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Historial de sincronización")
     assert page.url.endswith("/sync/history/")  # back on the page the choice was made on
     page.goto("/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Panel")
-    expect(page.get_by_role("button", name="Español")).to_have_attribute("aria-pressed", "true")
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="Idioma: Español").click()
+    expect(page.get_by_role("button", name="Español", exact=True)).to_have_attribute(
+        "aria-current", "true"
+    )
+    page.get_by_role("button", name="English", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
     context.close()

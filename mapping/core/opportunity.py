@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from connectors.types import FieldInfo, FieldType, Vendor
 from mapping.core.compat import conversion
+from mapping.core.words import gettext_noop
 
 OPPORTUNITY_MAX_FIELDS = 20  # S-3.9
 OBJECT_FIELD_ID_PREFIX = "d365-"
@@ -36,6 +37,18 @@ AC_OBJECT_FIELD_TYPES: dict[str, FieldType] = {
     "text": FieldType.TEXT,
     "textarea": FieldType.LONG_TEXT,
 }
+# The same tokens marked for the catalogue: the page shows one with {% translate ac_type %}.
+AC_OBJECT_FIELD_TYPE_WORDS = (
+    gettext_noop("number"),
+    gettext_noop("decimal"),
+    gettext_noop("currency"),
+    gettext_noop("date"),
+    gettext_noop("datetime"),
+    gettext_noop("dropdown"),
+    gettext_noop("multiselect"),
+    gettext_noop("text"),
+    gettext_noop("textarea"),
+)
 _ORDER = {ac_type: index for index, ac_type in enumerate(AC_OBJECT_FIELD_TYPES)}
 
 

@@ -54,7 +54,7 @@ def secret_hash(secret: str) -> str:
 
 
 def rate_per_minute() -> int:
-    return int(getattr(settings, "SYNC_WEBHOOK_RATE_PER_MINUTE", 120))
+    return int(getattr(settings, "SYNC_WEBHOOK_RATE_PER_MINUTE", 60))
 
 
 def lease_seconds() -> float:

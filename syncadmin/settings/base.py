@@ -250,8 +250,10 @@ SYNCADMIN_HEARTBEAT_STALE_AFTER = env.float("SYNCADMIN_HEARTBEAT_STALE_AFTER", d
 SYNC_LEASE_SECONDS = env.float("SYNC_LEASE_SECONDS", default=120.0)
 SYNC_AC_OVERLAP_MINUTES = env.float("SYNC_AC_OVERLAP_MINUTES", default=10.0)
 # ActiveCampaign webhook deliveries accepted per integration and minute (more get 429 and
-# Retry-After): each costs a few Dataverse requests, whose budget a flood must not exhaust.
-SYNC_WEBHOOK_RATE_PER_MINUTE = env.int("SYNC_WEBHOOK_RATE_PER_MINUTE", default=120)
+# Retry-After). A new contact costs 5 Dataverse requests (an update 4): at 60 a minute a flood
+# takes at most a quarter of Dataverse's 6,000 requests per 5 minutes, leaving the sync the rest
+# (https://learn.microsoft.com/power-apps/developer/data-platform/api-limits).
+SYNC_WEBHOOK_RATE_PER_MINUTE = env.int("SYNC_WEBHOOK_RATE_PER_MINUTE", default=60)
 # Processed webhook deliveries are deleted after this many days (failed ones are kept).
 SYNC_WEBHOOK_KEEP_DAYS = env.int("SYNC_WEBHOOK_KEEP_DAYS", default=30)
 

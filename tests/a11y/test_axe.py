@@ -40,9 +40,12 @@ def persona_paths(persona: str, *, user_pk: int, run_pk: int) -> list[str]:
     return [*paths, "/no-such-page/"]
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_every_page_of_the_persona_passes_axe(page, product, axe_path, persona):
+def walk(page, product, axe_path, persona: str, language: str = "") -> dict[str, list[str]]:
+    """Log in as persona, run axe on each of its pages (asked for in language); the violations
+    by path."""
     login_as(page, product["users"][persona])
+    if language:
+        page.set_extra_http_headers({"Accept-Language": language})
     paths = persona_paths(persona, user_pk=product["users"]["norole"].pk, run_pk=product["run"].pk)
     found, checked, error_pages = {}, [], set()
     for path in paths:
@@ -61,7 +64,27 @@ def test_every_page_of_the_persona_passes_axe(page, product, axe_path, persona):
         if violations := axe_violations(page, axe_path):
             found[path] = violations
     assert len(checked) >= 2, (checked, paths)
-    assert not found, "\n".join(f"{p}:\n  " + "\n  ".join(v) for p, v in found.items())
+    return found
+
+
+def report(found: dict[str, list[str]]) -> str:
+    return "\n".join(f"{p}:\n  " + "\n  ".join(v) for p, v in found.items())
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_page_of_the_persona_passes_axe(page, product, axe_path, persona):
+    found = walk(page, product, axe_path, persona)
+
+    assert not found, report(found)
+
+
+@pytest.mark.parametrize("persona", ["admin", "user"])
+def test_the_pages_in_spanish_pass_axe(page, product, axe_path, persona):
+    """Longer words, another language attribute: the same pages asked for in Spanish."""
+    found = walk(page, product, axe_path, persona, language="es")
+
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert not found, report(found)
 
 
 def test_the_states_after_an_action_pass_axe(page, product, axe_path):
@@ -101,4 +124,4 @@ def test_the_states_after_an_action_pass_axe(page, product, axe_path):
     expect(page.get_by_role("textbox", name="Webhook URL")).to_be_visible()
     check("webhook URL shown once")
 
-    assert not found, "\n".join(f"{s}:\n  " + "\n  ".join(v) for s, v in found.items())
+    assert not found, report(found)

@@ -34,7 +34,7 @@ MOST_BYTES = 200_000  # keep the repository small: a screenshot bigger than this
 
 @pytest.fixture
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 760}}
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 800}}
 
 
 @pytest.fixture

@@ -33,6 +33,16 @@ def test_it_links_only_pages_that_exist(client, admin_user):
         assert client.get(item["url"]).status_code == 200, item
 
 
+def test_it_marks_one_link_as_the_current_page(client, admin_user):
+    client.force_login(admin_user)
+
+    response = client.get(reverse("sync:history"))
+
+    current = [item["url"] for item in response.context["navigation"] if item["active"]]
+    assert current == [reverse("sync:history")]  # not Sync settings (/sync/) as well
+    assert response.content.decode().count('aria-current="page"') == 1
+
+
 def test_it_logs_out_on_post(client, admin_user):
     client.force_login(admin_user)
 
