@@ -100,3 +100,47 @@ def test_a_user_of_another_integration_sees_nothing_of_this_one(synced, page, sy
     response = page.goto(f"/records/contacts/{link.dynamics_id}/")
     assert response.status == 404
     expect(page.get_by_text("Nadia")).to_have_count(0)
+
+
+def test_a_sales_user_does_it_all_with_the_keyboard(synced, page):
+    """No click and no fill(): Tab to move, type, Enter and the arrow keys to act."""
+    from tests.a11y.conftest import keyboard_login, tab_to, type_into
+
+    make_user("uma", role=Role.USER)
+    link = RecordLink.objects.get(entity="contact", email=SYNCED_EMAIL)
+    keyboard_login(page, "uma", PASSWORD)
+    page.goto("/records/contacts/")
+
+    type_into(page, page.get_by_label("Search by name, e-mail or company"), "nadia")
+    page.keyboard.press("Enter")
+    tab_to(page, page.locator("#records").get_by_role("link", name="Nadia O'Brien"))
+    page.keyboard.press("Enter")
+    expect(page.locator("#activity")).to_contain_text("Opened campaign “Webinar invitation”")
+
+    tab_to(page, page.get_by_role("link", name="Add to automation"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.locator("#automations").get_by_role("link", name="Webinar follow-up"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_role("button", name="Confirm: add to automation"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("was added to the automation.")
+
+    tab_to(page, page.get_by_role("link", name="Send campaign"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.locator("#campaigns").get_by_role("link", name="Spring newsletter"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_label("What's new this spring"))
+    page.keyboard.press("ArrowDown")  # one message: the arrows keep it chosen
+    expect(page.get_by_label("What's new this spring")).to_be_checked()
+    tab_to(page, page.get_by_role("button", name="Confirm: send campaign"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text(f"The campaign was sent to {SYNCED_EMAIL}.")
+
+    enrolled = synced.ac.automations.for_contact(link.ac_id)
+    assert "3" in [e.automation_id for e in enrolled]  # "Webinar follow-up"
+    sent = [
+        a.subject
+        for a in synced.ac.activities.for_contact(link.ac_id)
+        if a.kind == "campaign" and a.action == "sent"
+    ]
+    assert sent.count("Spring newsletter") == 2  # the seeded send and this one
