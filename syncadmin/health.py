@@ -42,11 +42,11 @@ def check_database_and_processes() -> list[Check]:
     checks = [Check("database", True, f"{connection.vendor} answers")]
     for state in states:
         if state.seen_at is None:
-            detail = f"no {state.label} has reported yet"
+            detail = f"no {state.name} has reported yet"
         elif state.alive:
-            detail = f"{state.label} {state.hostname} reported {state.seconds_ago} s ago"
+            detail = f"{state.name} {state.hostname} reported {state.seconds_ago} s ago"
         else:
-            detail = f"{state.label} silent for {state.seconds_ago} s (last: {state.hostname})"
+            detail = f"{state.name} silent for {state.seconds_ago} s (last: {state.hostname})"
         extra = {"hostname": state.hostname, "seconds_ago": state.seconds_ago}
         checks.append(Check(state.kind, state.alive, detail, extra))
     return checks

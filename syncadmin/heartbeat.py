@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +49,17 @@ class ProcessState:
     seconds_ago: int | None
 
     @property
+    def name(self) -> str:
+        """The process in English, for /healthz and the logs (read by machines and operators)."""
+        return _NAMES[self.kind]
+
+    @property
     def label(self) -> str:
-        return (
-            gettext("Celery worker")
-            if self.kind == WORKER
-            else gettext("Celery beat (the scheduler)")
-        )
+        """The process in the language of the request, for the dashboard."""
+        return gettext(_NAMES[self.kind])
+
+
+_NAMES = {WORKER: gettext_noop("Celery worker"), BEAT: gettext_noop("Celery beat (the scheduler)")}
 
 
 def stale_after() -> timedelta:
