@@ -16,6 +16,7 @@ from integrations.access import is_administrator_anywhere
 from integrations.redirects import safe_next
 from integrations.selectors import integration_current
 from sync.selectors import dashboard_sync
+from users.services import user_language_save
 
 from . import health, metrics
 from .heartbeat import process_states
@@ -101,10 +102,13 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
     """The top bar's language choice: kept in this browser's language cookie, which
-    LocaleMiddleware prefers to Accept-Language; then back to the page it was made on."""
+    LocaleMiddleware prefers to Accept-Language, and on a logged-in user's profile, so it
+    follows them to other browsers; then back to the page it was made on."""
     response = safe_next(request, "dashboard")
     language = request.POST.get("language", "")
     if language in dict(settings.LANGUAGES):
+        if request.user.is_authenticated:
+            user_language_save(user=request.user, language=language)
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
             language,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from django.template.base import Lexer, TokenType
+from django.test import Client
 from django.utils import translation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -314,3 +315,20 @@ def test_every_field_type_and_choice_label_has_words_in_the_catalogue():
     with translation.override("es"):
         untranslated = [w for w in words if translation.gettext(w) == w and w not in {"decimal"}]
     assert untranslated == []
+
+
+def test_a_logged_in_users_choice_follows_them_to_another_browser(client, django_user_model):
+    user = django_user_model.objects.create_user("lucia", password="pw-Lucia-123")
+    client.force_login(user)
+    client.post("/language/", {"language": "es", "next": "/"})
+    # Another browser, asking for English, with no language cookie: the user's choice wins.
+    other = Client(HTTP_ACCEPT_LANGUAGE="en")
+    other.force_login(user)
+    assert other.get("/").headers["Content-Language"] == "es"
+    # Before logging in, that browser's own preference still decides.
+    anonymous = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert anonymous.get("/login/").headers["Content-Language"] == "en"
+    # Choosing English there changes it for the user everywhere.
+    other.post("/language/", {"language": "en", "next": "/"})
+    client.cookies.pop("django_language", None)
+    assert client.get("/").headers["Content-Language"] == "en"

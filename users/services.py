@@ -52,6 +52,16 @@ def password_changed(*, user) -> None:
     Profile.objects.filter(user=user).update(must_change_password=False)
 
 
+def user_language_save(*, user, language: str) -> None:
+    """Keep the top bar's language choice on the user, for every browser they log in from."""
+    Profile.objects.update_or_create(user=user, defaults={"language": language})
+
+
+def user_language(*, user) -> str:
+    """The user's chosen language, or "" when they never chose one."""
+    return Profile.objects.filter(user=user).values_list("language", flat=True).first() or ""
+
+
 # --- Roles and user management, per integration (S-2) ---------------------------------------
 
 

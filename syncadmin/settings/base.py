@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "users.middleware.PasswordChangeRequiredMiddleware",
+    # A logged-in user's own language choice (their profile) over the browser's.
+    "users.middleware.UserLanguageMiddleware",
     "integrations.middleware.SecretsUnavailableMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
