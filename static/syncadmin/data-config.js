@@ -108,7 +108,12 @@ const syncadminConfig = (() => {
       params.set("entity_direction", direction());
       htmx.ajax("GET", `${add.dataset.url}?${params}`, {target: add.dataset.target, swap: "beforeend"});
       picked.forEach((input) => { input.checked = false; input.closest("[data-label]").remove(); });
-      bootstrap.Modal.getInstance(modal).hide();
+      // Bootstrap ignores hide() while the opening fade still runs (a quick keyboard user
+      // gets there first): then close it as soon as it is shown.
+      const close = () => bootstrap.Modal.getOrCreateInstance(modal).hide();
+      modal.addEventListener("shown.bs.modal", close, {once: true});
+      modal.addEventListener("hidden.bs.modal", () => modal.removeEventListener("shown.bs.modal", close), {once: true});
+      close();
     });
   });
 
