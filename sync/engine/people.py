@@ -660,7 +660,12 @@ def _confirm_chunk(ctx: Context, contacts: list[Contact]) -> None:
                     ac.accounts.link_contact(
                         contact.id, account_id, job_title=pending.get("job_title") or None
                     )
-        existed = contact.created_at is not None and contact.created_at < ctx.run.started_at
+        # ActiveCampaign's cdate has whole seconds: a contact imported in the second the run
+        # started is this run's, not an older one.
+        existed = (
+            contact.created_at is not None
+            and contact.created_at < ctx.run.started_at.replace(microsecond=0)
+        )
         ctx.work.count(link.entity, "push", "linked" if existed else "created")
         base_dv = _decode(entity, link.base_dynamics, DYNAMICS)
         extra_dv = {k: v for k, v in link.base_dynamics.items() if k == ACCOUNT_LINK}
